@@ -1,0 +1,1 @@
+"""The directory (Verzeichnis): who exists among Berlin's migrant organisations, and how they connect."""

@@ -1,0 +1,36 @@
+"""The directory service: its definition, and the ASGI app uvicorn runs (`services.directory.app:app`)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.directory.entrypoints.api import router
+from services.directory.projections import OrganisationsProjection
+from shared.contracts.directory import ORGANISATION_EVENTS
+from shared.domain import EventRegistry
+from shared.service import ServiceDefinition, create_app
+from shared.settings import Settings
+
+definition = ServiceDefinition(
+    name="directory",
+    title="IKMO Verzeichnis / Directory",
+    description="Organisations of Berlin's migrant-organisation landscape and how they are connected.",
+    registry=EventRegistry(*ORGANISATION_EVENTS),
+    routers=[router],
+    projections=[OrganisationsProjection()],
+)
+
+
+def build_app(
+    settings: Settings | None = None, database_url: str | None = None, engine: AsyncEngine | None = None
+) -> FastAPI:
+    return create_app(definition, settings, database_url, engine)
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app` is built on first access (uvicorn's), so importing the definition touches no files."""
+    if name == "app":
+        globals()["app"] = built = build_app()
+        return built
+    raise AttributeError(name)

@@ -1,0 +1,198 @@
+"""Demo data for the embedded default, loaded through the directory's own API on the first `make up`.
+
+The partners and network partners are the real organisations named in the source texts (VIA, TBB,
+Club Dialog, Yaar e.V., the Paritätischer). Everything marked DEMO is invented to show a realistic spread
+over Berlin's twelve districts; it names no real association.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+ORGANISATIONS: list[dict[str, Any]] = [
+    # The partners of the competence centre and the organisations of the seeds.
+    {
+        "name": "Verband für interkulturelle Arbeit (VIA) Regionalverband Berlin/Brandenburg e.V.",
+        "kind": "partner",
+        "legal_form": "e_v",
+        "districts": ["friedrichshain_kreuzberg"],
+        "fields_of_work": ["labour_market", "education", "counselling"],
+        "languages": ["de", "en", "tr", "ar"],
+        "website": "https://www.via-in-berlin.de",
+        "public_profile": True,
+    },
+    {
+        "name": "Türkischer Bund in Berlin-Brandenburg (TBB) e.V.",
+        "kind": "partner",
+        "legal_form": "e_v",
+        "districts": ["tempelhof_schoeneberg"],
+        "fields_of_work": ["political_participation", "anti_discrimination", "counselling"],
+        "languages": ["de", "tr"],
+        "website": "https://www.tbb-berlin.de",
+        "public_profile": True,
+    },
+    {
+        "name": "Club Dialog e.V.",
+        "kind": "partner",
+        "legal_form": "e_v",
+        "districts": ["mitte"],
+        "fields_of_work": ["volunteering", "youth", "culture"],
+        "languages": ["de", "ru", "uk"],
+        "website": "https://www.club-dialog.de",
+        "public_profile": True,
+    },
+    {
+        "name": "Yaar e.V.",
+        "kind": "mo",
+        "legal_form": "e_v",
+        "districts": ["friedrichshain_kreuzberg"],
+        "fields_of_work": ["labour_market", "counselling", "youth"],
+        "languages": ["fa", "ps", "de"],
+        "website": "https://www.yaarberlin.de",
+        "public_profile": True,
+    },
+    {
+        "name": "Der Paritätische Wohlfahrtsverband Landesverband Berlin e.V.",
+        "kind": "welfare_association",
+        "legal_form": "e_v",
+        "districts": ["charlottenburg_wilmersdorf"],
+        "fields_of_work": ["counselling", "health"],
+        "languages": ["de"],
+        "website": "https://www.paritaet-berlin.de",
+        "public_profile": True,
+    },
+    # DEMO: invented organisations, one or more per district.
+    {
+        "name": "Afrikanisches Frauennetzwerk Wedding e.V. (Demo)",
+        "kind": "mo",
+        "legal_form": "e_v",
+        "districts": ["mitte"],
+        "fields_of_work": ["women", "health"],
+        "languages": ["fr", "en", "so", "de"],
+        "public_profile": True,
+    },
+    {
+        "name": "Elternverein Brücke Neukölln e.V. (Demo)",
+        "kind": "mo",
+        "legal_form": "e_v",
+        "districts": ["neukoelln"],
+        "fields_of_work": ["upbringing", "education"],
+        "languages": ["ar", "tr", "de"],
+        "public_profile": True,
+    },
+    {
+        "name": "Syrische Initiative Marzahn (Demo)",
+        "kind": "refugee_initiative",
+        "legal_form": "in_gruendung",
+        "districts": ["marzahn_hellersdorf"],
+        "fields_of_work": ["language", "labour_market"],
+        "languages": ["ar", "ku"],
+        "public_profile": False,
+    },
+    {
+        "name": "Vietnamesischer Kulturverein Lichtenberg e.V. (Demo)",
+        "kind": "mo",
+        "legal_form": "e_v",
+        "districts": ["lichtenberg"],
+        "fields_of_work": ["culture", "elderly"],
+        "languages": ["vi", "de"],
+        "public_profile": True,
+    },
+    {
+        "name": "Polnischer Sozialrat Spandau e.V. (Demo)",
+        "kind": "mo",
+        "legal_form": "e_v",
+        "districts": ["spandau"],
+        "fields_of_work": ["counselling", "housing"],
+        "languages": ["pl", "de"],
+        "public_profile": True,
+    },
+    {
+        "name": "Ukrainische Nachbarschaftshilfe Pankow (Demo)",
+        "kind": "refugee_initiative",
+        "legal_form": "none",
+        "districts": ["pankow"],
+        "fields_of_work": ["housing", "language"],
+        "languages": ["uk", "ru"],
+        "public_profile": False,
+    },
+    {
+        "name": "Eritreische Gemeinschaft Reinickendorf e.V. (Demo)",
+        "kind": "mo",
+        "legal_form": "e_v",
+        "districts": ["reinickendorf"],
+        "fields_of_work": ["youth", "sport"],
+        "languages": ["ti", "de"],
+        "public_profile": True,
+    },
+    {
+        "name": "Bezirksamt Neukölln – Integrationsbeauftragte (Demo)",
+        "kind": "district_office",
+        "legal_form": "public_body",
+        "districts": ["neukoelln"],
+        "fields_of_work": ["political_participation"],
+        "languages": ["de"],
+        "public_profile": True,
+    },
+    {
+        "name": "Bezirksamt Treptow-Köpenick – Jugendamt (Demo)",
+        "kind": "specialist_service",
+        "legal_form": "public_body",
+        "districts": ["treptow_koepenick"],
+        "fields_of_work": ["youth", "upbringing"],
+        "languages": ["de"],
+        "public_profile": True,
+    },
+    {
+        "name": "Jobcenter Berlin Steglitz-Zehlendorf (Demo)",
+        "kind": "labour_market_actor",
+        "legal_form": "public_body",
+        "districts": ["steglitz_zehlendorf"],
+        "fields_of_work": ["labour_market"],
+        "languages": ["de", "en"],
+        "public_profile": True,
+    },
+    {
+        "name": "Wirtschaftskreis Charlottenburg (Demo)",
+        "kind": "business_alliance",
+        "legal_form": "e_v",
+        "districts": ["charlottenburg_wilmersdorf"],
+        "fields_of_work": ["labour_market"],
+        "languages": ["de"],
+        "public_profile": True,
+    },
+    {
+        "name": "Kurdisches Kulturzentrum Kreuzberg e.V. (Demo)",
+        "kind": "mo",
+        "legal_form": "e_v",
+        "districts": ["friedrichshain_kreuzberg", "neukoelln"],
+        "fields_of_work": ["culture", "political_participation"],
+        "languages": ["ku", "tr", "de"],
+        "public_profile": True,
+    },
+]
+
+# DEMO: a later chapter of two of them, so that history, legal-form change and archive show up.
+BECOMES_E_V = "Syrische Initiative Marzahn (Demo)"
+ARCHIVED = ("Polnischer Sozialrat Spandau e.V. (Demo)", "Verein hat sich 2025 aufgelöst (Demo)")
+
+
+async def load_demo(client: httpx.AsyncClient) -> int:
+    """Register the demo organisations unless the directory already has some; returns how many."""
+    existing = await client.get("/organisations", params={"include_archived": True, "limit": 1})
+    existing.raise_for_status()
+    if existing.json()["total"] > 0:
+        return 0
+    ids: dict[str, str] = {}
+    for body in ORGANISATIONS:
+        response = await client.post("/organisations", json=body)
+        response.raise_for_status()
+        ids[body["name"]] = response.json()["id"]
+    (
+        await client.post(f"/organisations/{ids[BECOMES_E_V]}/legal-form", json={"legal_form": "e_v"})
+    ).raise_for_status()
+    name, reason = ARCHIVED
+    (await client.post(f"/organisations/{ids[name]}/archive", json={"reason": reason})).raise_for_status()
+    return len(ORGANISATIONS)

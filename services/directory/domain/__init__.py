@@ -1,0 +1,1 @@
+"""The directory's pure domain: aggregates, commands and rules. No I/O, no framework."""

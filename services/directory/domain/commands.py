@@ -1,0 +1,48 @@
+"""Commands: what a person or program asks the directory to do (imperative names)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.contracts.directory import District, FieldOfWork, LegalForm, OrganisationKind
+
+
+@dataclass(frozen=True)
+class RegisterOrganisation:
+    name: str
+    kind: OrganisationKind
+    legal_form: LegalForm
+    districts: tuple[District, ...]
+    fields_of_work: tuple[FieldOfWork, ...] = ()
+    languages: tuple[str, ...] = ()
+    website: str | None = None
+    public_profile: bool = False
+
+
+@dataclass(frozen=True)
+class UpdateOrganisationProfile:
+    """Fields left as None stay as they are."""
+
+    organisation_id: str
+    expected_version: int | None = None
+    name: str | None = None
+    districts: tuple[District, ...] | None = None
+    fields_of_work: tuple[FieldOfWork, ...] | None = None
+    languages: tuple[str, ...] | None = None
+    website: str | None = None
+    clear_website: bool = False
+    public_profile: bool | None = None
+
+
+@dataclass(frozen=True)
+class ChangeLegalForm:
+    organisation_id: str
+    legal_form: LegalForm
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveOrganisation:
+    organisation_id: str
+    reason: str | None = None
+    expected_version: int | None = None

@@ -1,0 +1,123 @@
+"""The organisations read model: a row per organisation and its facets (districts, fields, languages).
+
+Updated inline in the append's transaction; rebuilt from the log by `ikmo rebuild directory`. Search
+runs on a folded copy of the name and website (case and German umlauts folded: "Paritaetischer" and
+"Paritätischer" find the same), the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.store import RecordedEvent
+
+metadata = MetaData()
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("legal_form", String(40), nullable=False),
+    Column("website", Text, nullable=True),
+    Column("public_profile", Boolean, nullable=False),
+    Column("archived", Boolean, nullable=False, default=False),
+    Column("version", Integer, nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("search_text", Text, nullable=False),
+)
+
+organisation_facets = Table(
+    "organisation_facets",
+    metadata,
+    Column(
+        "organisation_id", String(36), ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("facet", String(20), primary_key=True),  # district | field_of_work | language
+    Column("value", String(40), primary_key=True),
+)
+
+FACETS = {"district": "districts", "field_of_work": "fields_of_work", "language": "languages"}
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def fold(text: str) -> str:
+    """Lower case, German umlauts spelled out, other accents dropped: what people type when searching."""
+    spelled = text.casefold().translate(_UMLAUTS)
+    return "".join(c for c in unicodedata.normalize("NFKD", spelled) if not unicodedata.combining(c))
+
+
+class OrganisationsProjection:
+    name = "organisations"
+    metadata = metadata
+
+    async def apply(self, conn: AsyncConnection, event: RecordedEvent) -> None:
+        data = event.data
+        match event.type.removeprefix("ikmo.directory.organisation."):
+            case "registered":
+                await conn.execute(
+                    insert(organisations).values(
+                        id=data["organisation_id"],
+                        name=data["name"],
+                        kind=data["kind"],
+                        legal_form=data["legal_form"],
+                        website=data["website"],
+                        public_profile=data["public_profile"],
+                        archived=False,
+                        version=event.version,
+                        registered_at=event.recorded_at,
+                        updated_at=event.recorded_at,
+                        search_text=fold(f"{data['name']} {data['website'] or ''}"),
+                    )
+                )
+                await self._facets(conn, data)
+            case "profile_updated":
+                await self._touch(
+                    conn,
+                    event,
+                    name=data["name"],
+                    website=data["website"],
+                    public_profile=data["public_profile"],
+                    search_text=fold(f"{data['name']} {data['website'] or ''}"),
+                )
+                await self._facets(conn, data)
+            case "legal_form_changed":
+                await self._touch(conn, event, legal_form=data["legal_form"])
+            case "archived":
+                await self._touch(conn, event, archived=True)
+
+    async def _touch(self, conn: AsyncConnection, event: RecordedEvent, **values: object) -> None:
+        await conn.execute(
+            update(organisations)
+            .where(organisations.c.id == event.data["organisation_id"])
+            .values(version=event.version, updated_at=event.recorded_at, **values)
+        )
+
+    async def _facets(self, conn: AsyncConnection, data: dict) -> None:  # type: ignore[type-arg]
+        org_id = data["organisation_id"]
+        await conn.execute(delete(organisation_facets).where(organisation_facets.c.organisation_id == org_id))
+        rows = [
+            {"organisation_id": org_id, "facet": facet, "value": value}
+            for facet, key in FACETS.items()
+            for value in data[key]
+        ]
+        if rows:
+            await conn.execute(insert(organisation_facets), rows)

@@ -1,0 +1,122 @@
+"""Reads of the organisations read model, and of the log for an organisation's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.directory.domain.model import Organisation
+from services.directory.projections import FACETS, fold, organisation_facets, organisations
+from shared.store import EventStore
+
+
+@dataclass(frozen=True)
+class OrganisationFilter:
+    q: str | None = None
+    kind: str | None = None
+    legal_form: str | None = None
+    district: str | None = None
+    field_of_work: str | None = None
+    language: str | None = None
+    include_archived: bool = False
+
+
+def _has_facet(facet: str, value: str):  # type: ignore[no-untyped-def]
+    return exists().where(
+        and_(
+            organisation_facets.c.organisation_id == organisations.c.id,
+            organisation_facets.c.facet == facet,
+            organisation_facets.c.value == value,
+        )
+    )
+
+
+async def _facets_of(conn: AsyncConnection, ids: list[str]) -> dict[str, dict[str, list[str]]]:
+    result: dict[str, dict[str, list[str]]] = {i: {key: [] for key in FACETS.values()} for i in ids}
+    if not ids:
+        return result
+    rows = await conn.execute(
+        select(organisation_facets).where(organisation_facets.c.organisation_id.in_(ids))
+    )
+    for org_id, facet, value in rows:
+        result[org_id][FACETS[facet]].append(value)
+    for facets in result.values():
+        for values in facets.values():
+            values.sort()
+    return result
+
+
+def _row(row: Any, facets: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "kind": row.kind,
+        "legal_form": row.legal_form,
+        "website": row.website,
+        "public_profile": row.public_profile,
+        "archived": row.archived,
+        "version": row.version,
+        "registered_at": row.registered_at,
+        "updated_at": row.updated_at,
+        **facets,
+    }
+
+
+async def list_organisations(
+    conn: AsyncConnection, where: OrganisationFilter, limit: int = 50, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of organisations matching the filter, ordered by folded name, and the total count."""
+    conditions = []
+    if not where.include_archived:
+        conditions.append(organisations.c.archived.is_(False))
+    if where.kind:
+        conditions.append(organisations.c.kind == where.kind)
+    if where.legal_form:
+        conditions.append(organisations.c.legal_form == where.legal_form)
+    for facet in ("district", "field_of_work", "language"):
+        value = getattr(where, facet)
+        if value:
+            conditions.append(_has_facet(facet, value))
+    for word in fold(where.q or "").split():
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(organisations.c.search_text.like(f"%{escaped}%", escape="\\"))
+    total = (
+        await conn.execute(select(func.count()).select_from(organisations).where(*conditions))
+    ).scalar_one()
+    rows = (
+        await conn.execute(
+            select(organisations)
+            .where(*conditions)
+            .order_by(organisations.c.search_text, organisations.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    facets = await _facets_of(conn, [r.id for r in rows])
+    return [_row(r, facets[r.id]) for r in rows], int(total)
+
+
+async def get_organisation(conn: AsyncConnection, organisation_id: str) -> dict[str, Any] | None:
+    row = (await conn.execute(select(organisations).where(organisations.c.id == organisation_id))).first()
+    if row is None:
+        return None
+    return _row(row, (await _facets_of(conn, [row.id]))[row.id])
+
+
+async def history(conn: AsyncConnection, store: EventStore, organisation_id: str) -> list[dict[str, Any]]:
+    """Each change: what (event type and data), who (the actor), when; oldest first."""
+    events = await store.load(conn, Organisation.stream_id_for(organisation_id))
+    return [
+        {
+            "version": e.version,
+            "type": e.type,
+            "change": e.type.rsplit(".", 1)[-1],
+            "at": e.recorded_at,
+            "actor": e.metadata.actor,
+            "data": e.data,
+        }
+        for e in events
+    ]

@@ -1,0 +1,42 @@
+"""Demo data loads through the API once and covers every district; the read model rebuilds to the same."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.directory.demo import ORGANISATIONS, load_demo
+from services.directory.projections import OrganisationsProjection, organisation_facets, organisations
+from shared.contracts.directory import District
+from shared.db import read_transaction
+from shared.projections import rebuild
+from shared.store import EventStore
+
+
+async def snapshot(engine: AsyncEngine) -> tuple[list, list]:  # type: ignore[type-arg]
+    async with read_transaction(engine) as conn:
+        rows = (await conn.execute(select(organisations).order_by(organisations.c.id))).all()
+        facets = (await conn.execute(select(organisation_facets).order_by(*organisation_facets.c))).all()
+    return [tuple(r) for r in rows], [tuple(f) for f in facets]
+
+
+async def test_demo_loads_once_and_the_projection_rebuilds_to_the_same(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    assert await load_demo(client) == len(ORGANISATIONS)
+    assert await load_demo(client) == 0  # a second start loads nothing again
+    listed = (await client.get("/organisations", params={"include_archived": True, "limit": 200})).json()
+    assert listed["total"] == len(ORGANISATIONS)
+    assert {d for o in listed["items"] for d in o["districts"]} == {d.value for d in District}
+    assert {"Yaar e.V.", "Club Dialog e.V."} <= {o["name"] for o in listed["items"]}
+    assert sum(o["archived"] for o in listed["items"]) == 1
+
+    before = await snapshot(engine)
+    progress: list[tuple[int, int]] = []
+    replayed = await rebuild(
+        engine, EventStore(), OrganisationsProjection(), batch_size=5, progress=lambda *p: progress.append(p)
+    )
+    assert replayed == len(ORGANISATIONS) + 2
+    assert await snapshot(engine) == before
+    assert progress[-1][0] == progress[-1][1]

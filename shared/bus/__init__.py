@@ -1,0 +1,1 @@
+"""The bus: CloudEvents over NATS JetStream, the outbox relay, durable consumers with a dead-letter stream."""

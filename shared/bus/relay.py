@@ -1,0 +1,214 @@
+"""The outbox relay: publishes committed outbox rows to JetStream and deletes what the server acknowledged.
+
+- Pipelined: a batch is sent without waiting, then all acknowledgements are awaited together.
+- Gap-safe: rows are deleted once acknowledged, never skipped by position, so a row that commits late is
+  simply found by the next pass.
+- Order per aggregate: rows go out in position order on one connection, and position order is version
+  order within a stream (a stream's next event can only be appended after its previous one committed).
+- At-least-once: a crash between publish and delete republishes; `Nats-Msg-Id` = event id lets JetStream
+  drop the duplicate inside its window, and consumers are idempotent beyond it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.bus.connection import Bus
+from shared.db import read_transaction, write_transaction
+from shared.store.schema import outbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    failed: int = 0
+    batches: int = 0
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        bus: Bus,
+        batch_size: int = 500,
+        ack_timeout: float = 5.0,
+        idle_poll: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.bus = bus
+        self.batch_size = batch_size
+        self.ack_timeout = ack_timeout
+        self.idle_poll = idle_poll
+        self.stats = RelayStats()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Called after a commit that queued rows, so they go out now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                await self.bus.ready.wait()
+                if not self.bus.connected:
+                    await asyncio.sleep(0.2)
+                    continue
+                sent = await self.publish_pending()
+                backoff = 0.1
+                if sent == 0:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.idle_poll)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def backlog(self) -> int:
+        from sqlalchemy import func
+
+        async with read_transaction(self.engine) as conn:
+            return int((await conn.execute(select(func.count()).select_from(outbox))).scalar_one())
+
+    async def publish_pending(self) -> int:
+        """Publish until the outbox is empty; returns how many went out. Raises if a batch failed.
+
+        The database work hides behind the network wait: while a batch's acknowledgements come in, the
+        previous batch's DELETE commits and the next batch is read and decoded. A batch is still read from
+        the start of the outbox in position order (leaving out only the batch in flight, whose delete has
+        not run yet), and sent only once the batch before it was acknowledged whole.
+        """
+        total = 0
+        deleting: asyncio.Task[None] | None = None
+        reading: asyncio.Task[list[_Pending]] | None = None
+        try:
+            batch = await self._next_batch(frozenset())
+            while batch:
+                reading = asyncio.create_task(
+                    self._read_after(deleting, frozenset(p.position for p in batch)), name="outbox-relay-read"
+                )
+                deleting = None  # awaited by the read task, before it reads
+                futures = await self._send(batch)
+                acked = await self._acknowledged(batch, futures)
+                upcoming = await reading
+                reading = None
+                total += len(acked)
+                self.stats.batches += 1
+                if len(acked) < len(batch):
+                    if acked:
+                        await self._delete(acked)
+                    self.stats.failed += len(batch) - len(acked)
+                    raise RuntimeError(
+                        f"{len(batch) - len(acked)} of {len(batch)} messages were not acknowledged"
+                    )
+                deleting = asyncio.create_task(self._delete(acked), name="outbox-relay-delete")
+                batch = upcoming
+            return total
+        finally:
+            if reading is not None:
+                reading.cancel()
+                await asyncio.gather(reading, return_exceptions=True)
+            if deleting is not None:
+                await deleting
+
+    async def _read_after(
+        self, deleting: asyncio.Task[None] | None, in_flight: frozenset[int]
+    ) -> list[_Pending]:
+        """Let the previous batch's delete commit, then read the next batch (not the one in flight)."""
+        if deleting is not None:
+            await deleting
+        return await self._next_batch(in_flight)
+
+    async def _next_batch(self, in_flight: frozenset[int]) -> list[_Pending]:
+        """The first `batch_size` rows in position order, leaving out the batch whose delete is pending."""
+        async with read_transaction(self.engine) as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox.c.position, outbox.c.subject, outbox.c.headers, outbox.c.payload)
+                    .order_by(outbox.c.position)
+                    .limit(self.batch_size + len(in_flight))
+                )
+            ).all()
+        return [
+            _Pending(position, subject, json.loads(headers), payload)
+            for position, subject, headers, payload in rows
+            if position not in in_flight
+        ][: self.batch_size]
+
+    async def _send(self, batch: list[_Pending]) -> list[asyncio.Future]:  # type: ignore[type-arg]
+        js = self.bus.js
+        assert js is not None
+        futures: list[asyncio.Future] = []  # type: ignore[type-arg]
+        try:
+            for i, p in enumerate(batch, start=1):
+                futures.append(await js.publish_async(p.subject, p.payload, headers=p.headers))
+                if i % _YIELD_EVERY == 0:
+                    # publish_async only buffers; yielding lets the flusher hand the server work now,
+                    # so that the server stores while we are still encoding the rest of the batch.
+                    await asyncio.sleep(0)
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+        return futures
+
+    async def _acknowledged(
+        self,
+        batch: list[_Pending],
+        futures: list[asyncio.Future],  # type: ignore[type-arg]
+    ) -> list[int]:
+        """Positions whose publish the server acknowledged within ack_timeout; the rest is given up."""
+        try:
+            if futures:
+                await asyncio.wait(futures, timeout=self.ack_timeout)
+        finally:
+            for fut in futures:
+                if not fut.done():
+                    fut.cancel()
+        acked = [
+            p.position
+            for p, fut in zip(batch, futures, strict=True)
+            if fut.done() and not fut.cancelled() and fut.exception() is None
+        ]
+        self.stats.published += len(acked)
+        return acked
+
+    async def _delete(self, positions: list[int]) -> None:
+        async with write_transaction(self.engine) as conn:
+            await conn.execute(delete(outbox).where(outbox.c.position.in_(positions)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """One outbox row on its way out, headers already decoded."""
+
+    position: int
+    subject: str
+    headers: dict[str, str]
+    payload: bytes
+
+
+# Yield to the event loop every so many publishes while sending a batch (see OutboxRelay._send).
+_YIELD_EVERY = 64

@@ -1,0 +1,130 @@
+"""Events of the directory (Verzeichnis): organisations and how they are connected.
+
+Organisations are not people: their data is public to the platform. People (contact persons) appear in
+public events only as pseudonymous references.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from shared.domain import DomainEvent
+
+
+class OrganisationKind(StrEnum):
+    MO = "mo"  # Migrant*innenorganisation
+    REFUGEE_INITIATIVE = "refugee_initiative"  # Geflüchteteninitiative
+    DISTRICT_OFFICE = "district_office"  # Bezirksamt
+    SPECIALIST_SERVICE = "specialist_service"  # Fachdienst / Regeldienst
+    LABOUR_MARKET_ACTOR = "labour_market_actor"  # Jobcenter, Agentur für Arbeit, Kammer, Bildungsträger
+    BUSINESS_ALLIANCE = "business_alliance"  # Wirtschaftsbündnis / Wirtschaftskreis
+    WELFARE_ASSOCIATION = "welfare_association"  # Wohlfahrtsverband
+    PARTNER = "partner"  # VIA, TBB, Club Dialog and other partners
+
+
+class LegalForm(StrEnum):
+    E_V = "e_v"  # eingetragener Verein
+    IN_GRUENDUNG = "in_gruendung"  # initiative still being founded
+    GGMBH = "ggmbh"
+    GMBH = "gmbh"
+    EG = "eg"  # Genossenschaft
+    STIFTUNG = "stiftung"
+    PUBLIC_BODY = "public_body"  # Behörde / Körperschaft des öffentlichen Rechts
+    GBR = "gbr"
+    NONE = "none"  # informal group without a legal form
+    OTHER = "other"
+
+
+class District(StrEnum):
+    """Berlin's twelve districts (Bezirke)."""
+
+    MITTE = "mitte"
+    FRIEDRICHSHAIN_KREUZBERG = "friedrichshain_kreuzberg"
+    PANKOW = "pankow"
+    CHARLOTTENBURG_WILMERSDORF = "charlottenburg_wilmersdorf"
+    SPANDAU = "spandau"
+    STEGLITZ_ZEHLENDORF = "steglitz_zehlendorf"
+    TEMPELHOF_SCHOENEBERG = "tempelhof_schoeneberg"
+    NEUKOELLN = "neukoelln"
+    TREPTOW_KOEPENICK = "treptow_koepenick"
+    MARZAHN_HELLERSDORF = "marzahn_hellersdorf"
+    LICHTENBERG = "lichtenberg"
+    REINICKENDORF = "reinickendorf"
+
+
+class FieldOfWork(StrEnum):
+    LABOUR_MARKET = "labour_market"  # Arbeitsmarkt
+    EDUCATION = "education"  # Bildung
+    HEALTH = "health"  # Gesundheit
+    UPBRINGING = "upbringing"  # Erziehung / Familie
+    ECOLOGY = "ecology"  # Ökologie
+    CULTURE = "culture"
+    SPORT = "sport"
+    YOUTH = "youth"
+    WOMEN = "women"
+    ELDERLY = "elderly"
+    HOUSING = "housing"
+    POLITICAL_PARTICIPATION = "political_participation"
+    COUNSELLING = "counselling"  # Beratung
+    LANGUAGE = "language"  # Sprachförderung
+    ANTI_DISCRIMINATION = "anti_discrimination"
+    VOLUNTEERING = "volunteering"  # Engagement / Freiwilligendienste
+
+
+LANGUAGE_CODE = r"^[a-z]{2,3}$"  # ISO 639-1 (or 639-3 where there is no two-letter code)
+
+
+class OrganisationRegistered(DomainEvent):
+    """An organisation was entered into the directory."""
+
+    event_type = "ikmo.directory.organisation.registered"
+    organisation_id: str
+    name: str
+    kind: OrganisationKind
+    legal_form: LegalForm
+    districts: list[District]
+    fields_of_work: list[FieldOfWork]
+    languages: list[str] = Field(description="ISO 639 language codes")
+    website: str | None
+    public_profile: bool = Field(description="The organisation consented to a public profile")
+
+
+class OrganisationProfileUpdated(DomainEvent):
+    """The profile changed; carries the whole new profile and which fields changed."""
+
+    event_type = "ikmo.directory.organisation.profile_updated"
+    organisation_id: str
+    name: str
+    districts: list[District]
+    fields_of_work: list[FieldOfWork]
+    languages: list[str]
+    website: str | None
+    public_profile: bool
+    changed: list[str]
+
+
+class OrganisationLegalFormChanged(DomainEvent):
+    """E.g. an initiative in founding became a registered association (e.V.)."""
+
+    event_type = "ikmo.directory.organisation.legal_form_changed"
+    organisation_id: str
+    legal_form: LegalForm
+    previous_legal_form: LegalForm
+
+
+class OrganisationArchived(DomainEvent):
+    """The organisation no longer takes part; it stays in history and counts, but joins nothing new."""
+
+    event_type = "ikmo.directory.organisation.archived"
+    organisation_id: str
+    reason: str | None
+
+
+ORGANISATION_EVENTS: tuple[type[DomainEvent], ...] = (
+    OrganisationRegistered,
+    OrganisationProfileUpdated,
+    OrganisationLegalFormChanged,
+    OrganisationArchived,
+)

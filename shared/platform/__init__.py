@@ -1,0 +1,1 @@
+"""Running the platform on its embedded default: bundled nats-server, SQLite files, every service."""

@@ -1,0 +1,181 @@
+"""Pytest fixtures with real parts: a nats-server from the wheel on free ports, SQLite, and PostgreSQL.
+
+PostgreSQL comes from `IKMO_TEST_POSTGRES_URL` (CI points it at 127.0.0.1:5432), else from testcontainers
+when a Docker engine answers, else the PostgreSQL variants are skipped. Every test gets its own schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.auth.login import embedded_issuer
+from shared.auth.principal import Role
+from shared.db import make_engine
+from shared.platform.natsserver import NatsServer
+
+POSTGRES_ENV = "IKMO_TEST_POSTGRES_URL"
+
+
+def _docker_postgres() -> Iterator[str | None]:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env(timeout=3).ping()
+    except Exception:
+        yield None
+        return
+    from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
+
+    with PostgresContainer("postgres:16-alpine", driver="asyncpg") as pg:
+        yield pg.get_connection_url()
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url() -> Iterator[str | None]:
+    url = os.environ.get(POSTGRES_ENV)
+    if url:
+        yield url
+        return
+    yield from _docker_postgres()
+
+
+async def _admin(url: str, sql: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql(sql)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_base_url: str | None) -> Iterator[tuple[str, dict[str, object]]]:
+    """A fresh schema for this test: (url, connect_args selecting it). Sync, so no event loop is running."""
+    if postgres_base_url is None:
+        pytest.skip(f"no PostgreSQL reachable (set {POSTGRES_ENV} or run Docker)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(postgres_base_url, f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield postgres_base_url, {"server_settings": {"search_path": schema}}
+    finally:
+        asyncio.run(_admin(postgres_base_url, f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, dict[str, object]]:
+    """(url, connect_args): SQLite always, PostgreSQL (a schema of this test's own) when reachable."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}", {}
+    url_and_args: tuple[str, dict[str, object]] = request.getfixturevalue("postgres_url")
+    return url_and_args
+
+
+@pytest.fixture
+async def engine(database: tuple[str, dict[str, object]]) -> AsyncIterator[AsyncEngine]:
+    """The same test on SQLite always, and on PostgreSQL when one is reachable."""
+    url, connect_args = database
+    eng = make_engine(url, connect_args=connect_args) if connect_args else make_engine(url)
+    try:
+        yield eng
+    finally:
+        await eng.dispose()
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A nats-server with JetStream of this test's own, on free ports."""
+    server = NatsServer(tmp_path / "nats", log_file=tmp_path / "nats.log").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Tokens:
+    """Bearer tokens from the embedded issuer of a test's data folder (the one its apps trust)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.issuer = embedded_issuer(data_dir)
+
+    def token(self, role: Role | str, subject: str | None = None, organisation_id: str | None = None) -> str:
+        role = Role(role)
+        return self.issuer.mint(subject or f"test-{role}", [role], organisation_id=organisation_id)
+
+    def headers(
+        self, role: Role | str, subject: str | None = None, organisation_id: str | None = None
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, subject, organisation_id)}"}
+
+
+@pytest.fixture
+def tokens(tmp_path: Path) -> Tokens:
+    """Tokens trusted by an app built with `Settings(data_dir=tmp_path)`."""
+    return Tokens(tmp_path)
+
+
+_EXPORTER: InMemorySpanExporter | None = None
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    """Finished spans of this test. OpenTelemetry's global provider can be set once per process, so the
+    first test asking for spans installs an in-memory one for the whole session and each test clears it."""
+    global _EXPORTER
+    if _EXPORTER is None:
+        _EXPORTER = InMemorySpanExporter()
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
+        trace.set_tracer_provider(provider)
+    _EXPORTER.clear()
+    return _EXPORTER
+
+
+async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Wait until an async or sync predicate returns a truthy value; fail the test on timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
+
+
+async def stream_messages(url: str, stream: str) -> list[tuple[dict[str, str], bytes]]:
+    """Every message stored in a stream, in stream order, read directly by sequence."""
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        info = await js.stream_info(stream)
+        out = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await js.get_msg(stream, seq)
+            out.append((dict(msg.headers or {}), msg.data or b""))
+        return out
+    finally:
+        await nc.close()
+
+
+async def stream_count(url: str, stream: str) -> int:
+    nc = await nats.connect(url)
+    try:
+        return (await nc.jetstream().stream_info(stream)).state.messages
+    except Exception:
+        return 0
+    finally:
+        await nc.close()

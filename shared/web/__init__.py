@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the services: error bodies, health routes, dependencies."""

@@ -1,0 +1,127 @@
+"""The outbox relay under failure: NATS away while commands arrive, and a relay killed mid-batch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.bus.connection import Bus
+from shared.bus.relay import OutboxRelay
+from shared.db import create_tables, make_engine, read_transaction
+from shared.platform.natsserver import NatsServer
+from shared.store import EventStore
+from shared.store.schema import events, outbox, store_metadata
+from shared.store.uow import UnitOfWork
+from shared.testing import eventually
+from tests.kernel.bus_helpers import assert_once_and_in_order, stream_count, stream_messages
+from tests.kernel.model import Counter, registry
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def increment(
+    engine: AsyncEngine, store: EventStore, name: str, relay: OutboxRelay | None = None
+) -> None:
+    async with UnitOfWork(engine, store, registry, "kernel", on_commit=relay.wake if relay else None) as uow:
+        counter = await uow.find(Counter, name) or Counter(name)
+        counter.increment()
+        await uow.save(counter)
+
+
+async def all_event_ids(engine: AsyncEngine) -> set[str]:
+    async with read_transaction(engine) as conn:
+        return set((await conn.execute(select(events.c.event_id))).scalars())
+
+
+async def outbox_size(engine: AsyncEngine) -> int:
+    async with read_transaction(engine) as conn:
+        return int((await conn.execute(select(func.count()).select_from(outbox))).scalar_one())
+
+
+async def test_commands_go_on_while_nats_is_down_and_the_relay_catches_up(
+    engine: AsyncEngine, nats_server: NatsServer
+) -> None:
+    await create_tables(engine, store_metadata)
+    store = EventStore()
+    bus = Bus(nats_server.url, "relay-test", ("kernel",))
+    bus.start()
+    relay = OutboxRelay(engine, bus, idle_poll=0.05, ack_timeout=1.0)
+    relay.start()
+    try:
+        for i in range(10):
+            await increment(engine, store, f"c{i % 3}", relay)
+        await eventually(lambda: stream_count(nats_server.url, "IKMO_KERNEL"), timeout=10)
+        await eventually(lambda: _equals(outbox_size(engine), 0))
+
+        nats_server.stop()
+        # The service keeps accepting commands while the bus is away.
+        for i in range(10, 40):
+            await increment(engine, store, f"c{i % 3}", relay)
+        assert await outbox_size(engine) == 30
+
+        nats_server.start()
+        await eventually(lambda: _equals(outbox_size(engine), 0), timeout=30)
+        assert_once_and_in_order(
+            await stream_messages(nats_server.url, "IKMO_KERNEL"), await all_event_ids(engine)
+        )
+    finally:
+        await relay.stop()
+        await bus.close()
+
+
+async def test_a_relay_killed_mid_batch_loses_nothing_and_its_duplicates_are_dropped(
+    tmp_path: Path, nats_server: NatsServer
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'relay.sqlite3'}"
+    engine = make_engine(url)
+    await create_tables(engine, store_metadata)
+    store = EventStore()
+    total = 3000
+    async with UnitOfWork(engine, store, registry, "kernel") as uow:
+        for i in range(total // 3):
+            counter = Counter(f"k{i}")
+            for _ in range(3):
+                counter.increment()
+            await uow.save(counter)
+    assert await outbox_size(engine) == total
+
+    # One batch holds every row: whenever the kill comes after the first ack, it is in the middle of it.
+    worker = subprocess.Popen(  # noqa: ASYNC220 - a real process, so that it can be killed
+        [sys.executable, "-m", "tests.kernel.relay_worker", url, nats_server.url, str(total)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        await eventually(lambda: _at_least(stream_count(nats_server.url, "IKMO_KERNEL"), 500), timeout=30)
+    finally:
+        worker.kill()
+        worker.wait()
+    published_before_kill = await stream_count(nats_server.url, "IKMO_KERNEL")
+    assert published_before_kill > 0
+    assert await outbox_size(engine) == total, "the kill came after the batch was acknowledged"
+
+    bus = Bus(nats_server.url, "relay-restarted", ("kernel",))
+    bus.start()
+    relay = OutboxRelay(engine, bus, batch_size=500)
+    try:
+        await bus.ready.wait()
+        assert await relay.publish_pending() == total  # republished whole; JetStream drops the duplicates
+        assert await outbox_size(engine) == 0
+        messages = await stream_messages(nats_server.url, "IKMO_KERNEL")
+        assert len(messages) == total
+        assert_once_and_in_order(messages, await all_event_ids(engine))
+    finally:
+        await bus.close()
+        await engine.dispose()
+
+
+async def _equals(value, expected) -> bool:  # type: ignore[no-untyped-def]
+    return (await value) == expected
+
+
+async def _at_least(value, minimum) -> bool:  # type: ignore[no-untyped-def]
+    return (await value) >= minimum

@@ -1,0 +1,87 @@
+"""Every route of every service is declared public or allowed for named roles, and matches this table.
+
+A new route without a declaration, or with roles other than the table says, fails here: no route can be
+left open by accident, and widening access is a visible change to this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.routing import Mount, Route
+
+from shared.auth.access import access_of, iter_routes
+from shared.service import create_app
+from shared.settings import SERVICE_PORTS, Settings
+
+PUBLIC = "public"
+HEALTH = {("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC, ("GET", "/metrics"): PUBLIC}
+
+STAFF = frozenset({"via", "tbb", "cld", "admin"})
+STAFF_OR_OWN = STAFF | {"organisation"}
+EVERYONE = frozenset({"via", "tbb", "cld", "senate", "admin", "organisation", "integrator"})
+
+# (method, path) -> allowed roles, or PUBLIC. One table per service.
+EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
+    "kernel": {
+        **HEALTH,
+        ("POST", "/counters/{counter_id}"): frozenset({"via", "tbb"}),
+        ("GET", "/counters/{counter_id}"): frozenset({"via", "tbb", "senate"}),
+    },
+    "directory": {
+        **HEALTH,
+        ("POST", "/organisations"): STAFF,
+        ("GET", "/organisations"): STAFF,
+        ("GET", "/organisations/{organisation_id}"): STAFF_OR_OWN,  # own: checked per organisation
+        ("PATCH", "/organisations/{organisation_id}"): STAFF_OR_OWN,
+        ("POST", "/organisations/{organisation_id}/legal-form"): STAFF_OR_OWN,
+        ("POST", "/organisations/{organisation_id}/archive"): STAFF,
+        ("GET", "/organisations/{organisation_id}/history"): STAFF_OR_OWN,
+        ("GET", "/vocabulary"): EVERYONE,
+    },
+}
+
+# Framework routes that carry no data: the API description and the shared look's static files.
+FRAMEWORK_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static/ikmo"}
+
+
+def existing_services() -> list[str]:
+    root = Path(__file__).resolve().parents[1] / "services"
+    return [name for name in SERVICE_PORTS if (root / name / "app.py").exists()]
+
+
+def build(service: str, tmp_path: Path) -> FastAPI:
+    settings = Settings(data_dir=tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / f'{service}.sqlite3'}"
+    if service == "kernel":
+        from tests.kernel.test_service import definition
+    else:
+        definition = importlib.import_module(f"services.{service}.app").definition
+    return create_app(definition, settings, database_url=url)
+
+
+def declared(app: FastAPI) -> dict[tuple[str, str], str | frozenset[str]]:
+    table: dict[tuple[str, str], str | frozenset[str]] = {}
+    for route in iter_routes(app.routes):
+        if isinstance(route, APIRoute):
+            access = access_of(route)
+            assert access is not None, f"{sorted(route.methods)} {route.path} declares no access"
+            for method in route.methods:
+                table[(method, route.path)] = (
+                    PUBLIC if access.public else frozenset(str(r) for r in access.roles)
+                )
+        else:
+            assert isinstance(route, Route | Mount) and route.path in FRAMEWORK_PATHS, (
+                f"unexpected route {route}"
+            )
+    return table
+
+
+@pytest.mark.parametrize("service", ["kernel", *existing_services()])
+def test_every_route_is_declared_and_matches_the_table(service: str, tmp_path: Path) -> None:
+    assert service in EXPECTED, f"add the routes of {service} to EXPECTED"
+    assert declared(build(service, tmp_path)) == EXPECTED[service]
