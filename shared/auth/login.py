@@ -258,6 +258,10 @@ def create_login_app(
 
     router = APIRouter(dependencies=[public()])
 
+    @router.get("/healthz", tags=["health"], summary="The process is alive (what `ikmo up` waits for)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "login"}
+
     @router.get("/", response_class=HTMLResponse, summary="Start page: who is signed in, where to go")
     async def start(request: Request) -> HTMLResponse:
         return await render(request, "auth/start.html", {"show_login_link": False})
