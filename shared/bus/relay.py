@@ -5,6 +5,9 @@
   simply found by the next pass.
 - Order per aggregate: rows go out in position order on one connection, and position order is version
   order within a stream (a stream's next event can only be appended after its previous one committed).
+- Traced: each message gets a PRODUCER span, a child of the trace context stored with the event at append
+  time, which lasts until the server's acknowledgement; the message carries that span's context, so the
+  consumer's span hangs below it and one trace runs from the request to the other service's projection.
 - At-least-once: a crash between publish and delete republishes; `Nats-Msg-Id` = event id lets JetStream
   drop the duplicate inside its window, and consumers are idempotent beyond it.
 """
@@ -17,12 +20,16 @@ import json
 import logging
 from dataclasses import dataclass
 
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.bus.cloudevents import MSG_ID_HEADER
 from shared.bus.connection import Bus
 from shared.db import read_transaction, write_transaction
 from shared.store.schema import outbox
+from shared.telemetry import tracer
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +170,14 @@ class OutboxRelay:
         futures: list[asyncio.Future] = []  # type: ignore[type-arg]
         try:
             for i, p in enumerate(batch, start=1):
-                futures.append(await js.publish_async(p.subject, p.payload, headers=p.headers))
+                span, headers = _producer_span(p)
+                try:
+                    future = await js.publish_async(p.subject, p.payload, headers=headers)
+                except BaseException:
+                    span.end()
+                    raise
+                future.add_done_callback(lambda fut, span=span: _end_producer_span(span, fut))
+                futures.append(future)
                 if i % _YIELD_EVERY == 0:
                     # publish_async only buffers; yielding lets the flusher hand the server work now,
                     # so that the server stores while we are still encoding the rest of the batch.
@@ -208,6 +222,34 @@ class _Pending:
     subject: str
     headers: dict[str, str]
     payload: bytes
+
+
+def _producer_span(p: _Pending) -> tuple[trace.Span, dict[str, str]]:
+    """Start the message's PRODUCER span under the stored context; headers carry the span's own context."""
+    span = tracer().start_span(
+        f"publish {p.subject}",
+        context=propagate.extract(p.headers),
+        kind=SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "nats",
+            "messaging.operation.type": "publish",
+            "messaging.destination.name": p.subject,
+            "messaging.message.id": p.headers.get(MSG_ID_HEADER, ""),
+        },
+    )
+    if not span.is_recording():
+        return span, p.headers  # no tracing configured: pass the stored context on unchanged
+    headers = dict(p.headers)
+    propagate.inject(headers, context=trace.set_span_in_context(span))
+    return span, headers
+
+
+def _end_producer_span(span: trace.Span, fut: asyncio.Future) -> None:  # type: ignore[type-arg]
+    if fut.cancelled():
+        span.set_status(Status(StatusCode.ERROR, "not acknowledged in time"))
+    elif fut.exception() is not None:
+        span.set_status(Status(StatusCode.ERROR, str(fut.exception())))
+    span.end()
 
 
 # Yield to the event loop every so many publishes while sending a batch (see OutboxRelay._send).

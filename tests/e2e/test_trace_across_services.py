@@ -103,9 +103,11 @@ async def test_one_trace_from_a_request_to_a_projection_in_another_service(
     assert {
         "POST /organisations",
         "append Organisation",
+        "publish ikmo.directory.organisation.registered",
         "process ikmo.directory.organisation.registered",
         "project known_organisations",
     } <= set(in_trace)
+    assert in_trace["publish ikmo.directory.organisation.registered"].kind == SpanKind.PRODUCER
     assert in_trace["process ikmo.directory.organisation.registered"].kind == SpanKind.CONSUMER
     # Not only the same trace id: an unbroken chain of parents from the projection up to the request.
     by_id = {s.context.span_id: s for s in in_trace.values()}
@@ -113,6 +115,9 @@ async def test_one_trace_from_a_request_to_a_projection_in_another_service(
     while span.parent is not None and span.parent.span_id in by_id:
         span = by_id[span.parent.span_id]
         chain.append(span.name)
-    assert chain[0] == "process ikmo.directory.organisation.registered"
+    assert chain[:2] == [
+        "process ikmo.directory.organisation.registered",
+        "publish ikmo.directory.organisation.registered",
+    ]
     assert "append Organisation" in chain
     assert chain[-1] == "POST /organisations"
