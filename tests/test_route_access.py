@@ -42,6 +42,17 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/organisations/{organisation_id}/archive"): STAFF,
         ("GET", "/organisations/{organisation_id}/history"): STAFF_OR_OWN,
         ("GET", "/vocabulary"): EVERYONE,
+        # Pages: the same roles as the API they stand beside.
+        ("GET", "/"): PUBLIC,  # only a redirect to the list, which asks to sign in
+        ("GET", "/verzeichnis"): STAFF,
+        ("GET", "/verzeichnis/neu"): STAFF,
+        ("POST", "/verzeichnis/neu"): STAFF,
+        ("GET", "/verzeichnis/{organisation_id}"): STAFF_OR_OWN,
+        ("GET", "/verzeichnis/{organisation_id}/bearbeiten"): STAFF_OR_OWN,
+        ("POST", "/verzeichnis/{organisation_id}/bearbeiten"): STAFF_OR_OWN,
+        ("POST", "/verzeichnis/{organisation_id}/rechtsform"): STAFF_OR_OWN,
+        ("GET", "/verzeichnis/{organisation_id}/archivieren"): STAFF,
+        ("POST", "/verzeichnis/{organisation_id}/archivieren"): STAFF,
     },
 }
 

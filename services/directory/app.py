@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.directory.entrypoints import pages
 from services.directory.entrypoints.api import router
 from services.directory.projections import OrganisationsProjection
 from shared.contracts.directory import ORGANISATION_EVENTS
@@ -17,8 +20,10 @@ definition = ServiceDefinition(
     title="IKMO Verzeichnis / Directory",
     description="Organisations of Berlin's migrant-organisation landscape and how they are connected.",
     registry=EventRegistry(*ORGANISATION_EVENTS),
-    routers=[router],
+    routers=[router, pages.router],
     projections=[OrganisationsProjection()],
+    templates_dir=Path(__file__).parent / "templates",
+    locale_dir=pages.LOCALE_DIR,
 )
 
 

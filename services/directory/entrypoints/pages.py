@@ -1,0 +1,368 @@
+"""The directory's pages for people: list and search, detail with history, create and edit forms.
+
+Forms are read into the API's own input models and handed to the same handlers, so a page can never accept
+what the API refuses, and the errors a person sees are the API's, placed beside their fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from services.directory import handlers, queries
+from services.directory.domain.commands import (
+    ArchiveOrganisation,
+    ChangeLegalForm,
+    RegisterOrganisation,
+    UpdateOrganisationProfile,
+)
+from services.directory.entrypoints.api import (
+    STAFF,
+    ArchiveIn,
+    LegalFormIn,
+    OrganisationIn,
+    ProfilePatch,
+    Staff,
+    StaffOrOwnAccount,
+    ensure_may_act_for,
+)
+from services.directory.labels import VOCABULARY, label
+from shared.auth.access import public
+from shared.contracts.directory import District, FieldOfWork, LegalForm, OrganisationKind
+from shared.db import read_transaction
+from shared.errors import ConcurrencyError, DomainRuleViolation, IkmoError, InvalidInput, NotFound
+from shared.service import RuntimeDep
+from shared.web.errors import field_errors
+from shared.web.flash import flash
+from shared.web.i18n import N_, translations
+from shared.web.templating import current_language, render
+
+LOCALE_DIR = Path(__file__).parent.parent / "locale"
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+BASE = "/verzeichnis"
+PAGE_SIZE = 25
+Errors = list[dict[str, str]]
+
+
+CHANGE_LABELS = {
+    "registered": N_("Registered"),
+    "profile_updated": N_("Profile updated"),
+    "legal_form_changed": N_("Legal form changed"),
+    "archived": N_("Archived"),
+}
+FIELD_LABELS = {
+    "name": N_("Name"),
+    "districts": N_("Districts"),
+    "fields_of_work": N_("Fields of work"),
+    "languages": N_("Languages"),
+    "website": N_("Website"),
+    "public_profile": N_("Public profile"),
+}
+
+
+def change_details(change: dict[str, Any], lang: str) -> str:
+    """One line saying what changed, in the page's language."""
+    data, gettext = change["data"], translations(lang, (LOCALE_DIR,)).gettext
+    match change["change"]:
+        case "legal_form_changed":
+            return f"{label(data['previous_legal_form'], lang)} → {label(data['legal_form'], lang)}"
+        case "profile_updated":
+            return ", ".join(gettext(FIELD_LABELS.get(f, f)) for f in data.get("changed", []))
+        case "archived":
+            return str(data.get("reason") or "")
+        case _:
+            return ""
+
+
+def options(vocabulary: str, lang: str) -> list[tuple[str, str]]:
+    """(value, label) pairs of a vocabulary in the page's language, in the vocabulary's order."""
+    return [(str(value), de if lang == "de" else en) for value, (de, en) in VOCABULARY[vocabulary].items()]
+
+
+def form_values(form: FormData) -> dict[str, Any]:
+    """What the person typed, in the API's shape (lists for multiple choices, a bool for the checkbox)."""
+    return {
+        "name": str(form.get("name", "")).strip(),
+        "kind": form.get("kind") or None,
+        "legal_form": form.get("legal_form") or None,
+        "districts": form.getlist("districts"),
+        "fields_of_work": form.getlist("fields_of_work"),
+        "languages": form.getlist("languages"),
+        "website": str(form.get("website", "")).strip() or None,
+        "public_profile": form.get("public_profile") == "true",
+    }
+
+
+def errors_of(problem: ValidationError | IkmoError) -> Errors:
+    if isinstance(problem, ValidationError):
+        return field_errors(list(problem.errors()))
+    field = problem.field if isinstance(problem, InvalidInput) and problem.field else "request"
+    return [{"field": field, "message": problem.message_en, "message_de": problem.message_de}]
+
+
+def status_of(problem: ValidationError | IkmoError) -> int:
+    """422 for what the person typed, 409 for a stale form or a rule of the organisation's state."""
+    return 422 if isinstance(problem, ValidationError) else problem.status_code
+
+
+def not_found(organisation_id: str) -> NotFound:
+    return NotFound(
+        f"Organisation {organisation_id} does not exist", f"Organisation {organisation_id} gibt es nicht"
+    )
+
+
+async def load(runtime: RuntimeDep, organisation_id: str) -> dict[str, Any]:
+    async with read_transaction(runtime.engine) as conn:
+        found = await queries.get_organisation(conn, organisation_id)
+    if found is None:
+        raise not_found(organisation_id)
+    return found
+
+
+def version_of(form: FormData) -> int | None:
+    raw = str(form.get("version", ""))
+    return int(raw) if raw.isdigit() else None
+
+
+async def form_page(
+    request: Request,
+    values: dict[str, Any],
+    errors: Errors,
+    *,
+    organisation: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    lang = current_language(request)
+    return await render(
+        request,
+        "directory/form.html",
+        {
+            "values": values,
+            "errors": errors,
+            "organisation": organisation,
+            "choices": {name: options(name, lang) for name in VOCABULARY},
+            "base": BASE,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/", dependencies=[public()])
+async def home() -> RedirectResponse:
+    """The service's address leads to the list (which asks to sign in when needed)."""
+    return RedirectResponse(BASE, status_code=303)
+
+
+@router.get(BASE, response_class=HTMLResponse)
+async def list_page(
+    request: Request,
+    runtime: RuntimeDep,
+    _: Staff,
+    q: Annotated[str, Query(max_length=200)] = "",
+    kind: OrganisationKind | None = None,
+    legal_form: LegalForm | None = None,
+    district: District | None = None,
+    field_of_work: FieldOfWork | None = None,
+    include_archived: bool = False,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    where = queries.OrganisationFilter(
+        q.strip() or None, kind, legal_form, district, field_of_work, None, include_archived
+    )
+    async with read_transaction(runtime.engine) as conn:
+        items, total = await queries.list_organisations(conn, where, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    lang = current_language(request)
+    chosen = {
+        "q": q,
+        "kind": kind or "",
+        "legal_form": legal_form or "",
+        "district": district or "",
+        "field_of_work": field_of_work or "",
+        "include_archived": "true" if include_archived else "",
+    }
+    kept = {k: v for k, v in chosen.items() if v}
+
+    def page_url(number: int) -> str:
+        return f"{BASE}?{urlencode({**kept, 'page': number})}"
+
+    pages = max(1, -(-total // PAGE_SIZE))
+    context = {
+        "items": items,
+        "total": total,
+        "chosen": chosen,
+        "filtered": bool(kept),
+        "choices": {name: options(name, lang) for name in VOCABULARY},
+        "label": lambda value: label(value, lang),
+        "labels": lambda values: ", ".join(label(v, lang) for v in values),
+        "page": page,
+        "pages": pages,
+        "previous_url": page_url(page - 1) if page > 1 else None,
+        "next_url": page_url(page + 1) if page < pages else None,
+        "base": BASE,
+    }
+    if "hx-request" in request.headers:  # live search: only the results are swapped in
+        return await render(request, "directory/_results.html", context)
+    return await render(request, "directory/list.html", context)
+
+
+@router.get(BASE + "/neu", response_class=HTMLResponse)
+async def create_form(request: Request, _: Staff) -> HTMLResponse:
+    return await form_page(request, {"districts": [], "fields_of_work": [], "languages": []}, [])
+
+
+@router.post(BASE + "/neu", response_model=None)
+async def create(request: Request, runtime: RuntimeDep, _: Staff) -> Response:
+    values = form_values(await request.form())
+    try:
+        body = OrganisationIn.model_validate(values)
+        organisation = await handlers.register_organisation(
+            runtime.uow,
+            RegisterOrganisation(
+                name=body.name,
+                kind=body.kind,
+                legal_form=body.legal_form,
+                districts=tuple(body.districts),
+                fields_of_work=tuple(body.fields_of_work),
+                languages=tuple(body.languages),
+                website=body.website,
+                public_profile=body.public_profile,
+            ),
+        )
+    except (ValidationError, InvalidInput) as problem:
+        return await form_page(request, values, errors_of(problem), status_code=status_of(problem))
+    flash(
+        request,
+        "success",
+        f"{body.name} was registered.",
+        message_de=f"{body.name} wurde eingetragen.",
+    )
+    return RedirectResponse(f"{BASE}/{organisation.id}", status_code=303)
+
+
+@router.get(BASE + "/{organisation_id}", response_class=HTMLResponse)
+async def detail_page(
+    request: Request, organisation_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount
+) -> HTMLResponse:
+    ensure_may_act_for(who, organisation_id)
+    organisation = await load(runtime, organisation_id)
+    async with read_transaction(runtime.engine) as conn:
+        changes = await queries.history(conn, runtime.store, organisation_id)
+    lang = current_language(request)
+    return await render(
+        request,
+        "directory/detail.html",
+        {
+            "organisation": organisation,
+            # newest first: what a person looks for
+            "changes": [{**c, "details": change_details(c, lang)} for c in reversed(changes)],
+            "change_labels": CHANGE_LABELS,
+            "label": lambda value: label(value, lang),
+            "labels": lambda values: ", ".join(label(v, lang) for v in values),
+            "legal_forms": options("legal_form", lang),
+            "is_staff": who.has_any(frozenset(STAFF)),
+            "base": BASE,
+        },
+    )
+
+
+@router.get(BASE + "/{organisation_id}/bearbeiten", response_class=HTMLResponse)
+async def edit_form(
+    request: Request, organisation_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount
+) -> HTMLResponse:
+    ensure_may_act_for(who, organisation_id)
+    organisation = await load(runtime, organisation_id)
+    return await form_page(request, dict(organisation), [], organisation=organisation)
+
+
+@router.post(BASE + "/{organisation_id}/bearbeiten", response_model=None)
+async def edit(
+    request: Request, organisation_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount
+) -> Response:
+    ensure_may_act_for(who, organisation_id)
+    organisation = await load(runtime, organisation_id)
+    form = await request.form()
+    values = form_values(form)
+    profile = {k: values[k] for k in ("name", "districts", "fields_of_work", "languages", "website")}
+    profile["public_profile"] = values["public_profile"]
+    try:
+        body = ProfilePatch.model_validate(profile)
+        await handlers.update_profile(
+            runtime.uow,
+            UpdateOrganisationProfile(
+                organisation_id=organisation_id,
+                expected_version=version_of(form),
+                name=body.name,
+                districts=tuple(body.districts or ()),
+                fields_of_work=tuple(body.fields_of_work or ()),
+                languages=tuple(body.languages or ()),
+                website=body.website,
+                clear_website=body.website is None,
+                public_profile=body.public_profile,
+            ),
+        )
+    except (ValidationError, InvalidInput, ConcurrencyError, DomainRuleViolation) as problem:
+        values = {**organisation, **values, "version": form.get("version")}
+        return await form_page(
+            request, values, errors_of(problem), organisation=organisation, status_code=status_of(problem)
+        )
+    flash(request, "success", "The profile was saved.", message_de="Das Profil wurde gespeichert.")
+    return RedirectResponse(f"{BASE}/{organisation_id}", status_code=303)
+
+
+@router.post(BASE + "/{organisation_id}/rechtsform", response_model=None)
+async def legal_form(
+    request: Request, organisation_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount
+) -> Response:
+    ensure_may_act_for(who, organisation_id)
+    form = await request.form()
+    try:
+        body = LegalFormIn.model_validate({"legal_form": form.get("legal_form") or None})
+        await handlers.change_legal_form(
+            runtime.uow, ChangeLegalForm(organisation_id, body.legal_form, version_of(form))
+        )
+    except (ValidationError, InvalidInput, ConcurrencyError, DomainRuleViolation) as problem:
+        for error in errors_of(problem):
+            flash(request, "error", error["message"], message_de=error["message_de"])
+        return RedirectResponse(f"{BASE}/{organisation_id}", status_code=303)
+    flash(request, "success", "The legal form was changed.", message_de="Die Rechtsform wurde geändert.")
+    return RedirectResponse(f"{BASE}/{organisation_id}", status_code=303)
+
+
+@router.get(BASE + "/{organisation_id}/archivieren", response_class=HTMLResponse)
+async def archive_form(request: Request, organisation_id: str, runtime: RuntimeDep, _: Staff) -> HTMLResponse:
+    organisation = await load(runtime, organisation_id)
+    return await render(
+        request, "directory/archive.html", {"organisation": organisation, "errors": [], "base": BASE}
+    )
+
+
+@router.post(BASE + "/{organisation_id}/archivieren", response_model=None)
+async def archive(request: Request, organisation_id: str, runtime: RuntimeDep, _: Staff) -> Response:
+    organisation = await load(runtime, organisation_id)
+    form = await request.form()
+    try:
+        body = ArchiveIn.model_validate({"reason": str(form.get("reason", "")).strip() or None})
+        await handlers.archive_organisation(
+            runtime.uow, ArchiveOrganisation(organisation_id, body.reason, version_of(form))
+        )
+    except (ValidationError, InvalidInput, ConcurrencyError, DomainRuleViolation) as problem:
+        return await render(
+            request,
+            "directory/archive.html",
+            {"organisation": organisation, "errors": errors_of(problem), "base": BASE},
+            status_code=status_of(problem),
+        )
+    flash(
+        request,
+        "success",
+        f"{organisation['name']} was archived.",
+        message_de=f"{organisation['name']} wurde archiviert.",
+    )
+    return RedirectResponse(f"{BASE}/{organisation_id}", status_code=303)

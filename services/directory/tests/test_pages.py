@@ -1,0 +1,144 @@
+"""The directory's pages as a browser gets them: German first, errors beside their fields, nothing lost."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+
+from services.directory.entrypoints.pages import LOCALE_DIR
+from shared.auth.principal import Role
+from shared.testing import Tokens
+from shared.web.i18n import catalogue_problems
+
+HTML = {"Accept": "text/html"}
+YAAR = {
+    "name": "Yaar e.V.",
+    "kind": "mo",
+    "legal_form": "e_v",
+    "districts": ["friedrichshain_kreuzberg"],
+    "fields_of_work": ["labour_market"],
+    "languages": ["fa", "de"],
+}
+
+
+async def register(client: httpx.AsyncClient, **changes: object) -> dict:  # type: ignore[type-arg]
+    response = await client.post("/organisations", json={**YAAR, **changes})
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def field_error(html: str, field: str) -> str:
+    found = re.search(rf'<p class="field-error" id="f-{field}-error">(.*?)</p>', html, re.S)
+    assert found, f"no error beside {field}"
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+async def test_the_list_filters_and_searches_with_bookmarkable_urls(client: httpx.AsyncClient) -> None:
+    await register(client)
+    await register(client, name="Frauentreff Marzahn", districts=["marzahn_hellersdorf"], kind="mo")
+    page = await client.get("/verzeichnis", headers=HTML)
+    assert page.status_code == 200
+    assert "<h1>Organisationen</h1>" in page.text and "Treffer: 2" in page.text
+    assert "Friedrichshain-Kreuzberg" in page.text  # labels, not codes
+    searched = await client.get("/verzeichnis?q=yaar", headers=HTML)
+    assert "Yaar e.V." in searched.text and "Frauentreff" not in searched.text
+    by_district = await client.get("/verzeichnis?district=marzahn_hellersdorf", headers=HTML)
+    assert "Frauentreff Marzahn" in by_district.text and "Yaar" not in by_district.text
+    assert 'value="marzahn_hellersdorf" selected' in by_district.text  # the filter shows what is chosen
+    live = await client.get("/verzeichnis?q=frauen", headers={**HTML, "HX-Request": "true"})
+    assert "Frauentreff" in live.text and "<html" not in live.text  # htmx gets the results only
+    bad = await client.get("/verzeichnis?district=atlantis", headers=HTML)
+    assert bad.status_code == 422
+
+
+async def test_a_mistake_is_shown_in_german_beside_its_field_and_nothing_typed_is_lost(
+    client: httpx.AsyncClient,
+) -> None:
+    form = {
+        "name": "Neuer Verein",
+        "kind": "mo",
+        "legal_form": "in_gruendung",
+        "website": "https://nv.example",
+    }
+    wrong = await client.post("/verzeichnis/neu", data=form, headers=HTML)
+    assert wrong.status_code == 422
+    assert "Bitte prüfen Sie Ihre Angaben" in wrong.text
+    assert field_error(wrong.text, "districts")  # the one mistake, beside its field
+    assert 'value="Neuer Verein"' in wrong.text and 'value="https://nv.example"' in wrong.text
+    assert (await client.get("/organisations")).json()["total"] == 0  # nothing half-saved
+
+    right = await client.post(
+        "/verzeichnis/neu", data={**form, "districts": ["neukoelln", "mitte"]}, headers=HTML
+    )
+    assert right.status_code == 303
+    detail = await client.get(right.headers["location"], headers=HTML)
+    assert "Neuer Verein wurde eingetragen." in detail.text
+    assert "Neukölln" in detail.text and "in Gründung" in detail.text
+    assert "Eingetragen" in detail.text and "von test-via" in detail.text  # history: what, who
+
+
+async def test_edit_legal_form_and_archive_appear_in_the_history(client: httpx.AsyncClient) -> None:
+    yaar = await register(client, legal_form="in_gruendung")
+    base = f"/verzeichnis/{yaar['id']}"
+    edit = await client.get(f"{base}/bearbeiten", headers=HTML)
+    assert 'name="version" value="1"' in edit.text and 'value="Yaar e.V."' in edit.text
+    saved = await client.post(
+        f"{base}/bearbeiten",
+        data={"version": "1", "name": "Yaar e.V. Berlin", "districts": ["friedrichshain_kreuzberg"]},
+        headers=HTML,
+    )
+    assert saved.status_code == 303
+    changed = await client.post(
+        f"{base}/rechtsform", data={"version": "2", "legal_form": "e_v"}, headers=HTML
+    )
+    assert changed.status_code == 303
+    archived = await client.post(f"{base}/archivieren", data={"version": "3", "reason": "aufgelöst"})
+    assert archived.status_code == 303
+    html = (await client.get(base, headers=HTML)).text
+    history = html[html.index('id="history-title"') :]
+    assert (
+        history.index("Archiviert") < history.index("Rechtsform geändert") < history.index("Profil geändert")
+    )
+    assert "in Gründung → eingetragener Verein (e.V.)" in history and "aufgelöst" in history
+    assert "Name" in history  # which fields the profile change touched
+    assert "archiviert" in html and "Profil bearbeiten" not in html
+
+
+async def test_a_stale_form_says_so_and_keeps_the_input(client: httpx.AsyncClient) -> None:
+    yaar = await register(client)
+    await client.patch(f"/organisations/{yaar['id']}", json={"name": "Yaar e.V. (neu)"})
+    stale = await client.post(
+        f"/verzeichnis/{yaar['id']}/bearbeiten",
+        data={"version": "1", "name": "Mein Stand", "districts": ["mitte"]},
+        headers=HTML,
+    )
+    assert stale.status_code == 409
+    assert "Bitte prüfen Sie Ihre Angaben" in stale.text and 'value="Mein Stand"' in stale.text
+    assert (await client.get(f"/organisations/{yaar['id']}")).json()["name"] == "Yaar e.V. (neu)"
+
+
+async def test_who_may_see_which_page(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    yaar = await register(client)
+    other = await register(client, name="Anderer Verein")
+    anonymous = await client.get("/verzeichnis", headers={**HTML, "Authorization": ""})
+    assert anonymous.status_code == 303 and "/login?next=" in anonymous.headers["location"]
+    own = {**HTML, **tokens.headers(Role.ORGANISATION, organisation_id=yaar["id"])}
+    assert (await client.get(f"/verzeichnis/{yaar['id']}", headers=own)).status_code == 200
+    assert (await client.get(f"/verzeichnis/{other['id']}", headers=own)).status_code == 403
+    assert (await client.get("/verzeichnis", headers=own)).status_code == 403
+    assert (await client.get("/verzeichnis/neu", headers=own)).status_code == 403
+    missing = await client.get("/verzeichnis/no-such-id", headers=HTML)
+    assert missing.status_code == 404 and "gibt es nicht" in missing.text
+
+
+async def test_english_on_request(client: httpx.AsyncClient) -> None:
+    await register(client)
+    html = (await client.get("/verzeichnis?lang=en", headers=HTML)).text
+    assert "<h1>Organisations</h1>" in html and "Register an organisation" in html and "Matches: 1" in html
+
+
+def test_every_page_text_has_its_german_and_english_entry() -> None:
+    sources = [Path(__file__).parent.parent / "templates", Path(__file__).parent.parent / "entrypoints"]
+    assert catalogue_problems(sources, LOCALE_DIR) == []
