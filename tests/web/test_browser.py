@@ -7,16 +7,12 @@ Screenshots go to a temporary folder (IKMO_SCREENSHOTS names another one to keep
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
@@ -24,54 +20,17 @@ from shared.auth.access import SESSION_COOKIE, allow
 from shared.auth.login import LoginConfig, create_login_app, jwks_path
 from shared.auth.principal import Principal, Role
 from shared.auth.verify import TokenVerifier
+from shared.platform.natsserver import free_port
+from shared.testing import CHROMIUM, CHROMIUM_ARGS, Served
 from shared.web.errors import install_error_handlers
 from shared.web.flash import load_or_create_secret
 from shared.web.templating import WebConfig, install_web, render
 from tests.web.conftest import fast_hasher
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="no /usr/bin/chromium: install Debian's chromium package to run browser tests",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Served:
-    """An ASGI app under uvicorn in a background thread, stopped at the end of the test."""
-
-    def __init__(self, app: FastAPI, port: int) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://127.0.0.1:{port}"
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError(f"uvicorn did not start on {self.url}")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 def directory_service(data_dir: Path, auth_url: str, service_urls: dict[str, str], issuer: str) -> FastAPI:

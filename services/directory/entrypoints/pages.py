@@ -6,9 +6,11 @@ what the API refuses, and the errors a person sees are the API's, placed beside 
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -43,6 +45,7 @@ from shared.web.flash import flash
 from shared.web.i18n import N_, translations
 from shared.web.templating import current_language, render
 
+BERLIN = ZoneInfo("Europe/Berlin")  # people read times in their own city's time
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -79,6 +82,23 @@ def change_details(change: dict[str, Any], lang: str) -> str:
             return str(data.get("reason") or "")
         case _:
             return ""
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def choice(enum: type[E], raw: str, field: str) -> E | None:
+    """A filter's value: empty means no filter; anything unknown is the person's mistake (422)."""
+    if not raw:
+        return None
+    try:
+        return enum(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"{raw!r} is not a valid choice for {field}.",
+            f"{raw!r} ist für {field} keine gültige Auswahl.",
+            field,
+        ) from None
 
 
 def options(vocabulary: str, lang: str) -> list[tuple[str, str]]:
@@ -166,15 +186,22 @@ async def list_page(
     runtime: RuntimeDep,
     _: Staff,
     q: Annotated[str, Query(max_length=200)] = "",
-    kind: OrganisationKind | None = None,
-    legal_form: LegalForm | None = None,
-    district: District | None = None,
-    field_of_work: FieldOfWork | None = None,
+    kind: str = "",
+    legal_form: str = "",
+    district: str = "",
+    field_of_work: str = "",
     include_archived: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
+    # The filter form sends "" for "all": read the choices by hand rather than as optional enums.
     where = queries.OrganisationFilter(
-        q.strip() or None, kind, legal_form, district, field_of_work, None, include_archived
+        q.strip() or None,
+        choice(OrganisationKind, kind, "kind"),
+        choice(LegalForm, legal_form, "legal_form"),
+        choice(District, district, "district"),
+        choice(FieldOfWork, field_of_work, "field_of_work"),
+        None,
+        include_archived,
     )
     async with read_transaction(runtime.engine) as conn:
         items, total = await queries.list_organisations(conn, where, PAGE_SIZE, (page - 1) * PAGE_SIZE)
@@ -214,7 +241,8 @@ async def list_page(
 
 @router.get(BASE + "/neu", response_class=HTMLResponse)
 async def create_form(request: Request, _: Staff) -> HTMLResponse:
-    return await form_page(request, {"districts": [], "fields_of_work": [], "languages": []}, [])
+    empty = {"name": "", "kind": None, "legal_form": None, "website": None, "public_profile": False}
+    return await form_page(request, {**empty, "districts": [], "fields_of_work": [], "languages": []}, [])
 
 
 @router.post(BASE + "/neu", response_model=None)
@@ -261,7 +289,10 @@ async def detail_page(
         {
             "organisation": organisation,
             # newest first: what a person looks for
-            "changes": [{**c, "details": change_details(c, lang)} for c in reversed(changes)],
+            "changes": [
+                {**c, "at": c["at"].astimezone(BERLIN), "details": change_details(c, lang)}
+                for c in reversed(changes)
+            ],
             "change_labels": CHANGE_LABELS,
             "label": lambda value: label(value, lang),
             "labels": lambda values: ", ".join(label(v, lang) for v in values),

@@ -49,8 +49,10 @@ async def test_the_list_filters_and_searches_with_bookmarkable_urls(client: http
     assert 'value="marzahn_hellersdorf" selected' in by_district.text  # the filter shows what is chosen
     live = await client.get("/verzeichnis?q=frauen", headers={**HTML, "HX-Request": "true"})
     assert "Frauentreff" in live.text and "<html" not in live.text  # htmx gets the results only
+    everything = await client.get("/verzeichnis?q=&kind=&district=&legal_form=&field_of_work=", headers=HTML)
+    assert "Treffer: 2" in everything.text  # the form's empty choices mean "all"
     bad = await client.get("/verzeichnis?district=atlantis", headers=HTML)
-    assert bad.status_code == 422
+    assert bad.status_code == 422 and "keine gültige Auswahl" in bad.text
 
 
 async def test_a_mistake_is_shown_in_german_beside_its_field_and_nothing_typed_is_lost(
@@ -142,3 +144,10 @@ async def test_english_on_request(client: httpx.AsyncClient) -> None:
 def test_every_page_text_has_its_german_and_english_entry() -> None:
     sources = [Path(__file__).parent.parent / "templates", Path(__file__).parent.parent / "entrypoints"]
     assert catalogue_problems(sources, LOCALE_DIR) == []
+
+
+async def test_the_empty_form_offers_every_choice_in_german(client: httpx.AsyncClient) -> None:
+    html = (await client.get("/verzeichnis/neu", headers=HTML)).text
+    assert "<h1>Organisation eintragen</h1>" in html
+    assert '<label class="label" for="f-name">Name der Organisation' in html
+    assert "Marzahn-Hellersdorf" in html and "in Gründung" in html and "Persisch (Farsi/Dari)" in html

@@ -1,0 +1,105 @@
+"""A staff member in a real browser: sign in, register an organisation with a mistake, read the German
+error beside the field, correct it, and find the organisation in the list. The real directory and the
+real sign-in app run under uvicorn on free ports, as `ikmo up` runs them.
+
+Screenshots go to a temporary folder (IKMO_SCREENSHOTS names another one to keep them for a look).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from services.directory.app import build_app
+from shared.auth.login import LoginConfig, create_login_app
+from shared.platform.natsserver import NatsServer, free_port
+from shared.settings import Settings
+from shared.testing import CHROMIUM, CHROMIUM_ARGS, Served, needs_chromium
+
+pytestmark = needs_chromium
+
+
+@pytest.fixture
+def servers(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, str]]:
+    data_dir = tmp_path / "data"
+    login_port, service_port = free_port(), free_port()
+    auth_url = f"http://127.0.0.1:{login_port}"
+    service_urls = {"directory": f"http://127.0.0.1:{service_port}"}
+    config = LoginConfig(data_dir=data_dir, public_url=auth_url, service_urls=service_urls)
+    login_app = create_login_app(config, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    settings = Settings(
+        data_dir=data_dir, nats_url=nats_server.url, auth_url=auth_url, service_urls=service_urls
+    )
+    with Served(login_app, login_port) as login, Served(build_app(settings), service_port) as service:
+        yield login.url, service.url
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("IKMO_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_register_with_a_mistake_correct_it_and_find_it(servers: tuple[str, str], shots: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    auth_url, service_url = servers
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 800})
+            page.set_default_timeout(10_000)
+            page.goto(service_url)  # the service's own address leads to the list, via the sign-in
+            expect(page).to_have_url(re.compile(re.escape(auth_url) + "/login"))
+            page.get_by_label("Benutzername").fill("via")
+            page.get_by_label("Passwort").fill("via-demo")
+            page.get_by_role("button", name="Anmelden").click()
+            expect(page).to_have_url(f"{service_url}/verzeichnis")
+            expect(page.get_by_role("heading", level=1)).to_have_text("Organisationen")
+
+            page.get_by_role("link", name="Organisation eintragen").click()
+            page.get_by_label("Name der Organisation").fill("Yaar e.V.")
+            page.get_by_label("Art").select_option(label="Migrant*innenorganisation (MO)")
+            page.get_by_label("Rechtsform").select_option(label="in Gründung")
+            page.get_by_label("Persisch (Farsi/Dari)").check()
+            page.get_by_role("button", name="Speichern").click()  # no district chosen: the mistake
+
+            summary = page.get_by_role("alert")
+            expect(summary).to_contain_text("Bitte prüfen Sie Ihre Angaben")
+            districts = page.locator("#f-districts")
+            expect(districts.locator(".field-error")).to_be_visible()
+            expect(districts).to_have_attribute("aria-invalid", "true")
+            expect(page.get_by_label("Name der Organisation")).to_have_value("Yaar e.V.")  # nothing lost
+            expect(page.get_by_label("Persisch (Farsi/Dari)")).to_be_checked()
+            page.screenshot(path=str(shots / "directory-form-error-de.png"), full_page=True)
+
+            summary.get_by_role("link").first.click()  # the summary leads to the field
+            page.get_by_label("Friedrichshain-Kreuzberg").check()
+            page.get_by_role("button", name="Speichern").click()
+            expect(page.get_by_role("status")).to_have_text("Yaar e.V. wurde eingetragen.")
+            expect(page.get_by_role("heading", level=1)).to_have_text("Yaar e.V.")
+            expect(page.locator(".history")).to_contain_text("Eingetragen")
+            page.screenshot(path=str(shots / "directory-detail-de.png"), full_page=True)
+
+            page.get_by_role("link", name="Organisationen").first.click()
+            page.get_by_role("searchbox", name="Suchen").fill("yaar")
+            page.get_by_role("button", name="Suchen").click()
+            expect(page).to_have_url(re.compile(r"/verzeichnis\?q=yaar"))  # a bookmarkable search
+            row = page.get_by_role("row", name=re.compile("Yaar e.V."))
+            expect(row).to_contain_text("Friedrichshain-Kreuzberg")
+            page.screenshot(path=str(shots / "directory-list-de.png"), full_page=True)
+
+            phone = browser.new_page(viewport={"width": 375, "height": 740}, device_scale_factor=2)
+            phone.context.add_cookies(page.context.cookies())
+            phone.goto(f"{service_url}/verzeichnis/neu")
+            width = phone.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, f"the form scrolls sideways on a phone ({width}px)"
+            phone.screenshot(path=str(shots / "directory-form-phone.png"), full_page=True)
+        finally:
+            browser.close()
