@@ -1,6 +1,7 @@
 """The outbox relay: publishes committed outbox rows to JetStream and deletes what the server acknowledged.
 
-- Pipelined: a batch is sent without waiting, then all acknowledgements are awaited together.
+- Pipelined: a batch is sent without waiting for each acknowledgement, and the next batch goes out while
+  the previous one's acknowledgements come in (see `publish_pending`).
 - Gap-safe: rows are deleted once acknowledged, never skipped by position, so a row that commits late is
   simply found by the next pass.
 - Order per aggregate: rows go out in position order on one connection, and position order is version
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from dataclasses import dataclass
 
 from opentelemetry import propagate, trace
@@ -56,6 +58,7 @@ class OutboxRelay:
         self.ack_timeout = ack_timeout
         self.idle_poll = idle_poll
         self.stats = RelayStats()
+        self._tracer = tracer()  # a proxy until a provider is installed; looked up once, not per message
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -102,51 +105,57 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish until the outbox is empty; returns how many went out. Raises if a batch failed.
 
-        The database work hides behind the network wait: while a batch's acknowledgements come in, the
-        previous batch's DELETE commits and the next batch is read and decoded. A batch is still read from
-        the start of the outbox in position order (leaving out only the batch in flight, whose delete has
-        not run yet), and sent only once the batch before it was acknowledged whole.
+        Two batches are on the wire at a time: while the server stores and acknowledges batch n, batch
+        n + 1 is read and sent, and only then are n's acknowledgements collected and its rows deleted. So
+        the connection never idles waiting for the database or for the last ack of a batch. Every read
+        starts at the beginning of the outbox in position order (leaving out the rows on the wire), so a row
+        that commits late is found by the next read, never skipped. Batches go out in order on one
+        connection and the server handles them in that order, so when a publish fails, the ones after it on
+        the connection fail too: what was acknowledged is always a prefix, and the rest is sent again, in
+        order, on the next pass.
         """
         total = 0
-        deleting: asyncio.Task[None] | None = None
-        reading: asyncio.Task[list[_Pending]] | None = None
+        in_flight: deque[tuple[list[_Pending], list[asyncio.Future]]] = deque()  # type: ignore[type-arg]
         try:
             batch = await self._next_batch(frozenset())
-            while batch:
-                reading = asyncio.create_task(
-                    self._read_after(deleting, frozenset(p.position for p in batch)), name="outbox-relay-read"
-                )
-                deleting = None  # awaited by the read task, before it reads
-                futures = await self._send(batch)
-                acked = await self._acknowledged(batch, futures)
-                upcoming = await reading
-                reading = None
-                total += len(acked)
-                self.stats.batches += 1
-                if len(acked) < len(batch):
-                    if acked:
-                        await self._delete(acked)
-                    self.stats.failed += len(batch) - len(acked)
-                    raise RuntimeError(
-                        f"{len(batch) - len(acked)} of {len(batch)} messages were not acknowledged"
+            while batch or in_flight:
+                if batch:
+                    in_flight.append((batch, await self._send(batch)))
+                # Rows on the wire (including the batch being settled: its delete may not have run when
+                # the read does) are left out of the next read, which runs alongside the settling.
+                on_wire = frozenset(p.position for sent, _ in in_flight for p in sent)
+                if len(in_flight) > 1 or not batch:
+                    sent, futures = in_flight.popleft()
+                    settled, batch = await asyncio.gather(
+                        self._settle(sent, futures), self._next_batch(on_wire)
                     )
-                deleting = asyncio.create_task(self._delete(acked), name="outbox-relay-delete")
-                batch = upcoming
+                    total += settled
+                else:
+                    batch = await self._next_batch(on_wire)
             return total
         finally:
-            if reading is not None:
-                reading.cancel()
-                await asyncio.gather(reading, return_exceptions=True)
-            if deleting is not None:
-                await deleting
+            # Stopping or failing: keep what the server acknowledged, leave the rest for the next pass.
+            while in_flight:
+                sent, futures = in_flight.popleft()
+                with contextlib.suppress(Exception):
+                    await self._settle(sent, futures, raise_on_loss=False)
 
-    async def _read_after(
-        self, deleting: asyncio.Task[None] | None, in_flight: frozenset[int]
-    ) -> list[_Pending]:
-        """Let the previous batch's delete commit, then read the next batch (not the one in flight)."""
-        if deleting is not None:
-            await deleting
-        return await self._next_batch(in_flight)
+    async def _settle(
+        self,
+        sent: list[_Pending],
+        futures: list[asyncio.Future],  # type: ignore[type-arg]
+        raise_on_loss: bool = True,
+    ) -> int:
+        """Collect a batch's acknowledgements, delete the acknowledged rows; how many were acknowledged."""
+        acked = await self._acknowledged(sent, futures)
+        if acked:
+            await self._delete(acked)
+        self.stats.batches += 1
+        if len(acked) < len(sent):
+            self.stats.failed += len(sent) - len(acked)
+            if raise_on_loss:
+                raise RuntimeError(f"{len(sent) - len(acked)} of {len(sent)} messages were not acknowledged")
+        return len(acked)
 
     async def _next_batch(self, in_flight: frozenset[int]) -> list[_Pending]:
         """The first `batch_size` rows in position order, leaving out the batch whose delete is pending."""
@@ -168,9 +177,15 @@ class OutboxRelay:
         js = self.bus.js
         assert js is not None
         futures: list[asyncio.Future] = []  # type: ignore[type-arg]
+        # Without a tracing SDK installed there is nobody to record a span: skip the per-message work
+        # (the stored traceparent still goes out, so traces continue from the append).
+        traced = _tracing_enabled()
         try:
             for i, p in enumerate(batch, start=1):
-                span, headers = _producer_span(p)
+                if not traced:
+                    futures.append(await js.publish_async(p.subject, p.payload, headers=p.headers))
+                    continue
+                span, headers = _producer_span(self._tracer, p)
                 try:
                     future = await js.publish_async(p.subject, p.payload, headers=headers)
                 except BaseException:
@@ -224,9 +239,14 @@ class _Pending:
     payload: bytes
 
 
-def _producer_span(p: _Pending) -> tuple[trace.Span, dict[str, str]]:
+def _tracing_enabled() -> bool:
+    """True once an SDK tracer provider is installed (tests, or OTLP export configured)."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
+def _producer_span(tracer: trace.Tracer, p: _Pending) -> tuple[trace.Span, dict[str, str]]:
     """Start the message's PRODUCER span under the stored context; headers carry the span's own context."""
-    span = tracer().start_span(
+    span = tracer.start_span(
         f"publish {p.subject}",
         context=propagate.extract(p.headers),
         kind=SpanKind.PRODUCER,
