@@ -42,6 +42,11 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/organisations/{organisation_id}/archive"): STAFF,
         ("GET", "/organisations/{organisation_id}/history"): STAFF_OR_OWN,
         ("GET", "/vocabulary"): EVERYONE,
+        ("POST", "/networks"): STAFF,
+        ("GET", "/networks"): STAFF,
+        ("GET", "/networks/{network_id}"): STAFF,
+        ("POST", "/networks/{network_id}/members"): STAFF,
+        ("POST", "/networks/{network_id}/members/{organisation_id}/leave"): STAFF,
         # Pages: the same roles as the API they stand beside.
         ("GET", "/"): PUBLIC,  # only a redirect to the list, which asks to sign in
         ("GET", "/verzeichnis"): STAFF,

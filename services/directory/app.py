@@ -7,10 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.directory.entrypoints import pages
+from services.directory.entrypoints import network_api, pages
 from services.directory.entrypoints.api import router
-from services.directory.projections import OrganisationsProjection
-from shared.contracts.directory import ORGANISATION_EVENTS
+from services.directory.projections import NetworksProjection, OrganisationsProjection
+from shared.contracts.directory import NETWORK_EVENTS, ORGANISATION_EVENTS
 from shared.domain import EventRegistry
 from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
@@ -19,9 +19,9 @@ definition = ServiceDefinition(
     name="directory",
     title="IKMO Verzeichnis / Directory",
     description="Organisations of Berlin's migrant-organisation landscape and how they are connected.",
-    registry=EventRegistry(*ORGANISATION_EVENTS),
-    routers=[router, pages.router],
-    projections=[OrganisationsProjection()],
+    registry=EventRegistry(*ORGANISATION_EVENTS, *NETWORK_EVENTS),
+    routers=[router, network_api.router, pages.router],
+    projections=[OrganisationsProjection(), NetworksProjection()],
     templates_dir=Path(__file__).parent / "templates",
     locale_dir=pages.LOCALE_DIR,
 )

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import date
 
 from services.directory.domain.commands import (
     ArchiveOrganisation,
     ChangeLegalForm,
+    FoundNetwork,
+    JoinNetwork,
+    LeaveNetwork,
     RegisterOrganisation,
     UpdateOrganisationProfile,
 )
 from services.directory.domain.model import Organisation
-from shared.errors import ConcurrencyError
+from services.directory.domain.network import Network
+from shared.errors import ConcurrencyError, DomainRuleViolation
 from shared.store.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -55,3 +60,46 @@ async def archive_organisation(uow_factory: UowFactory, cmd: ArchiveOrganisation
         organisation.archive(cmd.reason)
         await uow.save(organisation)
     return organisation
+
+
+# -- networks ---------------------------------------------------------------------------------------------
+
+
+async def _active_organisation(uow: UnitOfWork, organisation_id: str) -> Organisation:
+    """An organisation that may take part in something new: it exists (404) and is not archived (409)."""
+    organisation = await uow.get(Organisation, organisation_id, WHAT_DE)
+    if organisation.archived:
+        name = organisation.profile.name if organisation.profile else organisation_id
+        raise DomainRuleViolation(
+            f"{name} is archived and joins nothing new.",
+            f"{name} ist archiviert und kann nichts Neuem beitreten.",
+        )
+    return organisation
+
+
+async def found_network(uow_factory: UowFactory, cmd: FoundNetwork) -> Network:
+    async with uow_factory() as uow:
+        for organisation_id in dict.fromkeys(cmd.coordinators):
+            await _active_organisation(uow, organisation_id)
+        network = Network.found(
+            str(uuid.uuid4()), cmd.name, cmd.topic, cmd.coordinators, cmd.founded_on or date.today()
+        )
+        await uow.save(network)
+    return network
+
+
+async def join_network(uow_factory: UowFactory, cmd: JoinNetwork) -> Network:
+    async with uow_factory() as uow:
+        network = await uow.get(Network, cmd.network_id, "Netzwerk")
+        await _active_organisation(uow, cmd.organisation_id)
+        network.join(cmd.organisation_id, cmd.joined_on or date.today())
+        await uow.save(network)
+    return network
+
+
+async def leave_network(uow_factory: UowFactory, cmd: LeaveNetwork) -> Network:
+    async with uow_factory() as uow:
+        network = await uow.get(Network, cmd.network_id, "Netzwerk")
+        network.leave(cmd.organisation_id, cmd.left_on or date.today())
+        await uow.save(network)
+    return network

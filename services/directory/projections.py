@@ -8,10 +8,12 @@ runs on a folded copy of the name and website (case and German umlauts folded: "
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -121,3 +123,88 @@ class OrganisationsProjection:
         ]
         if rows:
             await conn.execute(insert(organisation_facets), rows)
+
+
+# -- networks: one row per network, one per membership period ----------------------------------------------
+
+network_metadata = MetaData()  # its own, so rebuilding one read model never drops the other's tables
+
+networks = Table(
+    "networks",
+    network_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("topic", Text, nullable=True),
+    Column("founded_on", Date, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+network_memberships = Table(
+    "network_memberships",
+    network_metadata,
+    Column("network_id", String(36), ForeignKey("networks.id", ondelete="CASCADE"), primary_key=True),
+    Column("organisation_id", String(36), primary_key=True),
+    Column("since_version", Integer, primary_key=True),  # the network's version that began this period
+    Column("joined_on", Date, nullable=False),
+    Column("left_on", Date, nullable=True),
+    Column("coordinator", Boolean, nullable=False, default=False),
+)
+
+
+class NetworksProjection:
+    name = "networks"
+    metadata = network_metadata
+
+    async def apply(self, conn: AsyncConnection, event: RecordedEvent) -> None:
+        data = event.data
+        match event.type.removeprefix("ikmo.directory.network."):
+            case "founded":
+                founded_on = date.fromisoformat(data["founded_on"])
+                await conn.execute(
+                    insert(networks).values(
+                        id=data["network_id"],
+                        name=data["name"],
+                        topic=data["topic"],
+                        founded_on=founded_on,
+                        version=event.version,
+                    )
+                )
+                rows = [
+                    {
+                        "network_id": data["network_id"],
+                        "organisation_id": org,
+                        "since_version": event.version,
+                        "joined_on": founded_on,
+                        "coordinator": True,
+                    }
+                    for org in data["coordinators"]
+                ]
+                await conn.execute(insert(network_memberships), rows)
+            case "member_joined":
+                await conn.execute(
+                    insert(network_memberships).values(
+                        network_id=data["network_id"],
+                        organisation_id=data["organisation_id"],
+                        since_version=event.version,
+                        joined_on=date.fromisoformat(data["joined_on"]),
+                        coordinator=False,
+                    )
+                )
+                await self._version(conn, event)
+            case "member_left":
+                m = network_memberships.c
+                await conn.execute(
+                    update(network_memberships)
+                    .where(
+                        m.network_id == data["network_id"],
+                        m.organisation_id == data["organisation_id"],
+                        m.left_on.is_(None),
+                    )
+                    .values(left_on=date.fromisoformat(data["left_on"]))
+                )
+                await self._version(conn, event)
+
+    async def _version(self, conn: AsyncConnection, event: RecordedEvent) -> None:
+        await conn.execute(
+            update(networks).where(networks.c.id == event.data["network_id"]).values(version=event.version)
+        )

@@ -9,7 +9,14 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.directory.domain.model import Organisation
-from services.directory.projections import FACETS, fold, organisation_facets, organisations
+from services.directory.projections import (
+    FACETS,
+    fold,
+    network_memberships,
+    networks,
+    organisation_facets,
+    organisations,
+)
 from shared.store import EventStore
 
 
@@ -120,3 +127,51 @@ async def history(conn: AsyncConnection, store: EventStore, organisation_id: str
         }
         for e in events
     ]
+
+
+# -- networks ---------------------------------------------------------------------------------------------
+
+
+async def list_networks(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every network with its number of current members, by name."""
+    m = network_memberships.c
+    current = (
+        select(m.network_id, func.count().label("members"))
+        .where(m.left_on.is_(None))
+        .group_by(m.network_id)
+        .subquery()
+    )
+    rows = await conn.execute(
+        select(networks, func.coalesce(current.c.members, 0).label("members"))
+        .outerjoin(current, current.c.network_id == networks.c.id)
+        .order_by(networks.c.name)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def get_network(conn: AsyncConnection, network_id: str) -> dict[str, Any] | None:
+    """A network with every membership period (current ones first), each with the organisation's name."""
+    row = (await conn.execute(select(networks).where(networks.c.id == network_id))).first()
+    if row is None:
+        return None
+    m = network_memberships.c
+    periods = await conn.execute(
+        select(m.organisation_id, m.joined_on, m.left_on, m.coordinator, organisations.c.name)
+        .outerjoin(organisations, organisations.c.id == m.organisation_id)
+        .where(m.network_id == network_id)
+        .order_by(m.left_on.is_not(None), organisations.c.name, m.joined_on)
+    )
+    members = [dict(p._mapping) for p in periods]
+    return {**dict(row._mapping), "members": members}
+
+
+async def networks_of(conn: AsyncConnection, organisation_id: str) -> list[dict[str, Any]]:
+    """The networks an organisation belongs or belonged to, with its periods; current ones first."""
+    m = network_memberships.c
+    rows = await conn.execute(
+        select(networks.c.id, networks.c.name, m.joined_on, m.left_on, m.coordinator)
+        .join(networks, networks.c.id == m.network_id)
+        .where(m.organisation_id == organisation_id)
+        .order_by(m.left_on.is_not(None), networks.c.name)
+    )
+    return [dict(r._mapping) for r in rows]

@@ -6,6 +6,7 @@ public events only as pseudonymous references.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 from pydantic import Field
@@ -128,3 +129,39 @@ ORGANISATION_EVENTS: tuple[type[DomainEvent], ...] = (
     OrganisationLegalFormChanged,
     OrganisationArchived,
 )
+
+
+# -- networks (Netzwerke) ----------------------------------------------------------------------------------
+
+
+class NetworkFounded(DomainEvent):
+    """A network of organisations was entered, with the organisations that coordinate it (they are its first
+    members)."""
+
+    event_type = "ikmo.directory.network.founded"
+    network_id: str
+    name: str
+    topic: str | None
+    coordinators: list[str] = Field(description="Ids of the coordinating organisations")
+    founded_on: date
+
+
+class NetworkMemberJoined(DomainEvent):
+    """An organisation joined a network (again, if it had left before)."""
+
+    event_type = "ikmo.directory.network.member_joined"
+    network_id: str
+    organisation_id: str
+    joined_on: date
+
+
+class NetworkMemberLeft(DomainEvent):
+    """An organisation left a network; its membership period ends on `left_on`."""
+
+    event_type = "ikmo.directory.network.member_left"
+    network_id: str
+    organisation_id: str
+    left_on: date
+
+
+NETWORK_EVENTS: tuple[type[DomainEvent], ...] = (NetworkFounded, NetworkMemberJoined, NetworkMemberLeft)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from shared.contracts.directory import District, FieldOfWork, LegalForm, OrganisationKind
 
@@ -46,3 +47,25 @@ class ArchiveOrganisation:
     organisation_id: str
     reason: str | None = None
     expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class FoundNetwork:
+    name: str
+    coordinators: tuple[str, ...]
+    topic: str | None = None
+    founded_on: date | None = None  # today when not given
+
+
+@dataclass(frozen=True)
+class JoinNetwork:
+    network_id: str
+    organisation_id: str
+    joined_on: date | None = None
+
+
+@dataclass(frozen=True)
+class LeaveNetwork:
+    network_id: str
+    organisation_id: str
+    left_on: date | None = None

@@ -1,0 +1,144 @@
+"""Networks: founding with coordinators, members joining and leaving over time, and the rules that hold."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+
+from services.directory.domain.network import Network
+from shared.errors import DomainRuleViolation, InvalidInput
+from shared.platform.natsserver import NatsServer
+from shared.testing import eventually, stream_messages
+
+YAAR = {"name": "Yaar e.V.", "kind": "mo", "legal_form": "e_v", "districts": ["friedrichshain_kreuzberg"]}
+JAN, FEB, MAR = date(2026, 1, 15), date(2026, 2, 1), date(2026, 3, 1)
+
+
+def founded() -> Network:
+    network = Network.found("n-1", "Migrannet", "Vernetzung", ("org-a",), JAN)
+    return Network.rebuild("n-1", network.pending_events)
+
+
+# -- the pure domain --------------------------------------------------------------------------------------
+
+
+def test_coordinators_are_the_first_members_and_one_is_needed() -> None:
+    network = founded()
+    assert network.is_member("org-a") and not network.is_member("org-b")
+    with pytest.raises(InvalidInput) as none:
+        Network.found("n-2", "Leeres Netz", None, (), JAN)
+    assert none.value.field == "coordinators"
+    with pytest.raises(InvalidInput) as short:
+        Network.found("n-3", "X", None, ("org-a",), JAN)
+    assert short.value.field == "name"
+
+
+def test_no_double_membership_at_the_same_time_but_joining_again_later() -> None:
+    network = founded()
+    network.join("org-b", FEB)
+    with pytest.raises(DomainRuleViolation) as twice:
+        network.join("org-b", MAR)
+    assert "bereits Mitglied" in twice.value.message_de
+    network.leave("org-b", MAR)
+    assert not network.is_member("org-b")
+    with pytest.raises(InvalidInput):
+        network.join("org-b", FEB)  # before it left: two periods would overlap
+    network.join("org-b", MAR)
+    assert network.is_member("org-b") and len(network.periods["org-b"]) == 2
+
+
+def test_only_a_member_leaves_and_not_before_it_joined() -> None:
+    network = founded()
+    with pytest.raises(DomainRuleViolation):
+        network.leave("org-b", MAR)
+    with pytest.raises(InvalidInput) as early:
+        network.leave("org-a", date(2025, 12, 31))
+    assert early.value.field == "left_on"
+
+
+# -- over HTTP, with the bus ------------------------------------------------------------------------------
+
+
+async def register(client: httpx.AsyncClient, **changes: object) -> str:
+    response = await client.post("/organisations", json={**YAAR, **changes})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def test_a_network_over_http_with_its_events_on_the_bus(
+    client: httpx.AsyncClient, nats_server: NatsServer
+) -> None:
+    yaar = await register(client)
+    paritaet = await register(client, name="Der Paritätische Berlin", kind="welfare_association")
+    created = await client.post(
+        "/networks",
+        json={
+            "name": "Arbeitsmarktintegration von afghanischen Geflüchteten",
+            "topic": "Arbeitsmarkt",
+            "coordinators": [yaar],
+            "founded_on": "2026-01-15",
+        },
+    )
+    assert created.status_code == 201, created.text
+    network = created.json()
+    joined = await client.post(
+        f"/networks/{network['id']}/members", json={"organisation_id": paritaet, "joined_on": "2026-02-01"}
+    )
+    assert joined.status_code == 200
+    assert {(m["name"], m["coordinator"]) for m in joined.json()["members"]} == {
+        ("Yaar e.V.", True),
+        ("Der Paritätische Berlin", False),
+    }
+    left = await client.post(
+        f"/networks/{network['id']}/members/{paritaet}/leave", json={"left_on": "2026-03-01"}
+    )
+    assert left.status_code == 200
+    former = next(m for m in left.json()["members"] if m["organisation_id"] == paritaet)
+    assert former["left_on"] == "2026-03-01"
+    [summary] = (await client.get("/networks")).json()
+    assert summary["members"] == 1
+
+    async def published() -> bool:
+        types = [h["ce-type"] for h, _ in await stream_messages(nats_server.url, "IKMO_DIRECTORY")]
+        return types.count("ikmo.directory.network.member_left") == 1
+
+    await eventually(published)
+    headers = [h for h, _ in await stream_messages(nats_server.url, "IKMO_DIRECTORY")]
+    network_types = [h["ce-type"] for h in headers if h["ce-subject"] == network["id"]]
+    assert network_types == [
+        "ikmo.directory.network.founded",
+        "ikmo.directory.network.member_joined",
+        "ikmo.directory.network.member_left",
+    ]
+
+
+async def test_bad_input_unknown_ids_and_broken_rules(client: httpx.AsyncClient) -> None:
+    yaar = await register(client)
+    archived = await register(client, name="Aufgelöster Verein e.V.")
+    assert (await client.post(f"/organisations/{archived}/archive", json={})).status_code == 200
+
+    empty = await client.post("/networks", json={"name": "", "coordinators": []})
+    assert empty.status_code == 422
+    assert {f["field"] for f in empty.json()["fields"]} == {"name", "coordinators"}
+    ghost = await client.post("/networks", json={"name": "Netz", "coordinators": ["no-such-org"]})
+    assert ghost.status_code == 404
+    network = (await client.post("/networks", json={"name": "Migrannet", "coordinators": [yaar]})).json()
+    url = f"/networks/{network['id']}/members"
+
+    twice = await client.post(url, json={"organisation_id": yaar})
+    assert twice.status_code == 409 and "bereits Mitglied" in twice.json()["message_de"]
+    gone = await client.post(url, json={"organisation_id": archived})
+    assert gone.status_code == 409 and "archiviert" in gone.json()["message_de"]
+    assert (await client.post(url, json={"organisation_id": "no-such-org"})).status_code == 404
+    assert (
+        await client.post("/networks/no-such-network/members", json={"organisation_id": yaar})
+    ).status_code == 404
+    bad_date = await client.post(url, json={"organisation_id": yaar, "joined_on": "gestern"})
+    assert bad_date.status_code == 422
+    not_member = await client.post(f"{url}/{archived}/leave", json={})
+    assert not_member.status_code == 409
+    after = (await client.get(f"/networks/{network['id']}")).json()
+    assert [m["organisation_id"] for m in after["members"]] == [yaar]  # nothing half-applied
+    assert after["version"] == 1
