@@ -58,6 +58,12 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/verzeichnis/{organisation_id}/rechtsform"): STAFF_OR_OWN,
         ("GET", "/verzeichnis/{organisation_id}/archivieren"): STAFF,
         ("POST", "/verzeichnis/{organisation_id}/archivieren"): STAFF,
+        ("GET", "/verzeichnis/netzwerke"): STAFF,
+        ("GET", "/verzeichnis/netzwerke/neu"): STAFF,
+        ("POST", "/verzeichnis/netzwerke/neu"): STAFF,
+        ("GET", "/verzeichnis/netzwerke/{network_id}"): STAFF,
+        ("POST", "/verzeichnis/netzwerke/{network_id}/beitritt"): STAFF,
+        ("POST", "/verzeichnis/netzwerke/{network_id}/austritt/{organisation_id}"): STAFF,
     },
 }
 

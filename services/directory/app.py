@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.directory.entrypoints import network_api, pages
+from services.directory.entrypoints import network_api, network_pages, pages
 from services.directory.entrypoints.api import router
 from services.directory.projections import NetworksProjection, OrganisationsProjection
 from shared.contracts.directory import NETWORK_EVENTS, ORGANISATION_EVENTS
@@ -20,7 +20,8 @@ definition = ServiceDefinition(
     title="IKMO Verzeichnis / Directory",
     description="Organisations of Berlin's migrant-organisation landscape and how they are connected.",
     registry=EventRegistry(*ORGANISATION_EVENTS, *NETWORK_EVENTS),
-    routers=[router, network_api.router, pages.router],
+    # Network pages first: /verzeichnis/netzwerke must not be taken for an organisation's id.
+    routers=[router, network_api.router, network_pages.router, pages.router],
     projections=[OrganisationsProjection(), NetworksProjection()],
     templates_dir=Path(__file__).parent / "templates",
     locale_dir=pages.LOCALE_DIR,

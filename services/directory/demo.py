@@ -174,6 +174,38 @@ ORGANISATIONS: list[dict[str, Any]] = [
     },
 ]
 
+# The two networks VIA founded in 2017 (seed 002), with VIA and their partner organisations coordinating.
+# Their founding days and the members besides the coordinators are DEMO.
+NETWORKS: list[dict[str, Any]] = [
+    {
+        "name": "Arbeitsmarktintegration von afghanischen Geflüchteten",
+        "topic": "Kommunikation über Integrationsbedarfe in arbeitsmarktbezogenen Themen",
+        "coordinators": [
+            "Verband für interkulturelle Arbeit (VIA) Regionalverband Berlin/Brandenburg e.V.",
+            "Yaar e.V.",
+        ],
+        "founded_on": "2017-03-01",
+        "members": [
+            ("Jobcenter Berlin Steglitz-Zehlendorf (Demo)", "2018-05-01", None),
+            ("Bezirksamt Neukölln – Integrationsbeauftragte (Demo)", "2019-09-01", "2023-12-31"),
+        ],
+    },
+    {
+        "name": "Migrannet. Netzwerk für MO und Unternehmen",
+        "topic": "Migrant*innenorganisationen und Unternehmen im Gespräch",
+        "coordinators": [
+            "Verband für interkulturelle Arbeit (VIA) Regionalverband Berlin/Brandenburg e.V.",
+            "Der Paritätische Wohlfahrtsverband Landesverband Berlin e.V.",
+        ],
+        "founded_on": "2017-06-01",
+        "members": [
+            ("Wirtschaftskreis Charlottenburg (Demo)", "2018-01-15", None),
+            ("Afrikanisches Frauennetzwerk Wedding e.V. (Demo)", "2019-02-01", None),
+            ("Kurdisches Kulturzentrum Kreuzberg e.V. (Demo)", "2021-04-01", None),
+        ],
+    },
+]
+
 # DEMO: a later chapter of two of them, so that history, legal-form change and archive show up.
 BECOMES_E_V = "Syrische Initiative Marzahn (Demo)"
 ARCHIVED = ("Polnischer Sozialrat Spandau e.V. (Demo)", "Verein hat sich 2025 aufgelöst (Demo)")
@@ -195,4 +227,18 @@ async def load_demo(client: httpx.AsyncClient) -> int:
     ).raise_for_status()
     name, reason = ARCHIVED
     (await client.post(f"/organisations/{ids[name]}/archive", json={"reason": reason})).raise_for_status()
+    for network in NETWORKS:
+        body = {k: network[k] for k in ("name", "topic", "founded_on")}
+        created = await client.post(
+            "/networks", json={**body, "coordinators": [ids[c] for c in network["coordinators"]]}
+        )
+        created.raise_for_status()
+        url = f"/networks/{created.json()['id']}/members"
+        for member, joined_on, left_on in network["members"]:
+            joined = await client.post(url, json={"organisation_id": ids[member], "joined_on": joined_on})
+            joined.raise_for_status()
+            if left_on:
+                (
+                    await client.post(f"{url}/{ids[member]}/leave", json={"left_on": left_on})
+                ).raise_for_status()
     return len(ORGANISATIONS)

@@ -230,6 +230,7 @@ async def list_page(
         "labels": lambda values: ", ".join(label(v, lang) for v in values),
         "page": page,
         "pages": pages,
+        "section": "organisations",
         "previous_url": page_url(page - 1) if page > 1 else None,
         "next_url": page_url(page + 1) if page < pages else None,
         "base": BASE,
@@ -282,6 +283,7 @@ async def detail_page(
     organisation = await load(runtime, organisation_id)
     async with read_transaction(runtime.engine) as conn:
         changes = await queries.history(conn, runtime.store, organisation_id)
+        memberships = await queries.networks_of(conn, organisation_id)
     lang = current_language(request)
     return await render(
         request,
@@ -294,6 +296,7 @@ async def detail_page(
                 for c in reversed(changes)
             ],
             "change_labels": CHANGE_LABELS,
+            "memberships": memberships,
             "label": lambda value: label(value, lang),
             "labels": lambda values: ", ".join(label(v, lang) for v in values),
             "legal_forms": options("legal_form", lang),

@@ -7,7 +7,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.directory.demo import ORGANISATIONS, load_demo
-from services.directory.projections import OrganisationsProjection, organisation_facets, organisations
+from services.directory.projections import (
+    NetworksProjection,
+    OrganisationsProjection,
+    network_memberships,
+    networks,
+    organisation_facets,
+    organisations,
+)
 from shared.contracts.directory import District
 from shared.db import read_transaction
 from shared.projections import rebuild
@@ -31,12 +38,34 @@ async def test_demo_loads_once_and_the_projection_rebuilds_to_the_same(
     assert {d for o in listed["items"] for d in o["districts"]} == {d.value for d in District}
     assert {"Yaar e.V.", "Club Dialog e.V."} <= {o["name"] for o in listed["items"]}
     assert sum(o["archived"] for o in listed["items"]) == 1
+    networks = (await client.get("/networks")).json()
+    assert [(n["name"], n["members"]) for n in networks] == [
+        ("Arbeitsmarktintegration von afghanischen Geflüchteten", 3),
+        ("Migrannet. Netzwerk für MO und Unternehmen", 5),
+    ]
 
     before = await snapshot(engine)
     progress: list[tuple[int, int]] = []
     replayed = await rebuild(
         engine, EventStore(), OrganisationsProjection(), batch_size=5, progress=lambda *p: progress.append(p)
     )
-    assert replayed == len(ORGANISATIONS) + 2
+    assert replayed == progress[-1][1]  # the whole log, networks' events included
     assert await snapshot(engine) == before
     assert progress[-1][0] == progress[-1][1]
+
+
+async def test_the_networks_read_model_rebuilds_to_the_same(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await load_demo(client)
+
+    async def networks_snapshot() -> list[tuple]:  # type: ignore[type-arg]
+        async with read_transaction(engine) as conn:
+            rows = (await conn.execute(select(networks).order_by(networks.c.id))).all()
+            members = (await conn.execute(select(network_memberships).order_by(*network_memberships.c))).all()
+        return [tuple(r) for r in rows + members]
+
+    before = await networks_snapshot()
+    assert len(before) == 2 + 9  # two networks; 4 coordinators, 5 joined (one of them has left since)
+    await rebuild(engine, EventStore(), NetworksProjection())
+    assert await networks_snapshot() == before

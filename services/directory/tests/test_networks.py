@@ -142,3 +142,54 @@ async def test_bad_input_unknown_ids_and_broken_rules(client: httpx.AsyncClient)
     after = (await client.get(f"/networks/{network['id']}")).json()
     assert [m["organisation_id"] for m in after["members"]] == [yaar]  # nothing half-applied
     assert after["version"] == 1
+
+
+# -- pages ------------------------------------------------------------------------------------------------
+
+HTML = {"Accept": "text/html"}
+
+
+async def test_network_pages_enter_join_leave_with_errors_beside_the_fields(
+    client: httpx.AsyncClient,
+) -> None:
+    yaar = await register(client)
+    paritaet = await register(client, name="Der Paritätische Berlin", kind="welfare_association")
+    form = await client.get("/verzeichnis/netzwerke/neu", headers=HTML)
+    assert (
+        form.status_code == 200 and "Koordinierende Organisationen" in form.text and "Yaar e.V." in form.text
+    )
+
+    wrong = await client.post("/verzeichnis/netzwerke/neu", data={"name": "Migrannet"}, headers=HTML)
+    assert wrong.status_code == 422 and 'id="f-coordinators-error"' in wrong.text
+    assert 'value="Migrannet"' in wrong.text
+    made = await client.post(
+        "/verzeichnis/netzwerke/neu",
+        data={
+            "name": "Migrannet",
+            "topic": "Vernetzung",
+            "coordinators": [paritaet],
+            "founded_on": "2026-01-15",
+        },
+        headers=HTML,
+    )
+    assert made.status_code == 303
+    url = made.headers["location"]
+
+    joined = await client.post(f"{url}/beitritt", data={"organisation_id": yaar, "joined_on": "2026-02-01"})
+    assert joined.status_code == 303
+    page = (await client.get(url, headers=HTML)).text
+    assert "Die Organisation ist dem Netzwerk beigetreten." in page
+    assert "koordiniert" in page and "01.02.2026" in page
+    twice = await client.post(f"{url}/beitritt", data={"organisation_id": paritaet}, headers=HTML)
+    assert twice.status_code == 409 and "bereits Mitglied" in twice.text
+
+    left = await client.post(f"{url}/austritt/{yaar}", data={"left_on": "2026-03-01"})
+    assert left.status_code == 303
+    page = (await client.get(url, headers=HTML)).text
+    former = page[page.index("Frühere Mitglieder") :]
+    assert "Yaar e.V." in former and "01.02.2026 bis 01.03.2026" in former
+
+    listing = (await client.get("/verzeichnis/netzwerke", headers=HTML)).text
+    assert "Migrannet" in listing and 'aria-current="page">Netzwerke' in listing
+    organisation = (await client.get(f"/verzeichnis/{yaar}", headers=HTML)).text
+    assert "Migrannet" in organisation and "bis 01.03.2026" in organisation
