@@ -11,12 +11,14 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 
 from services.directory.app import build_app
-from shared.auth.login import LoginConfig, create_login_app
+from shared.auth.login import LoginConfig, create_login_app, mint_for_script
 from shared.platform.natsserver import NatsServer, free_port
 from shared.settings import Settings
 from shared.testing import CHROMIUM, CHROMIUM_ARGS, Served, needs_chromium
@@ -26,6 +28,7 @@ pytestmark = needs_chromium
 
 @pytest.fixture
 def servers(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, str]]:
+    """The sign-in app and the directory; the directory's data folder is `tmp_path / "data"`."""
     data_dir = tmp_path / "data"
     login_port, service_port = free_port(), free_port()
     auth_url = f"http://127.0.0.1:{login_port}"
@@ -103,3 +106,59 @@ def test_register_with_a_mistake_correct_it_and_find_it(servers: tuple[str, str]
             phone.screenshot(path=str(shots / "directory-form-phone.png"), full_page=True)
         finally:
             browser.close()
+
+
+def sign_in(page: Any, service_url: str, path: str) -> None:
+    page.goto(service_url + path)
+    page.get_by_label("Benutzername").fill("via")
+    page.get_by_label("Passwort").fill("via-demo")
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(service_url + path)
+
+
+def test_a_network_is_entered_gains_a_member_who_later_leaves(
+    servers: tuple[str, str], shots: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    auth_url, service_url = servers
+    token = mint_for_script(tmp_path / "data", "via", issuer=auth_url + "/realms/ikmo")
+    api = httpx.Client(base_url=service_url, headers={"Authorization": f"Bearer {token}"})
+    for name, kind in (("Yaar e.V.", "mo"), ("Der Paritätische Berlin", "welfare_association")):
+        body = {"name": name, "kind": kind, "legal_form": "e_v", "districts": ["mitte"]}
+        api.post("/organisations", json=body).raise_for_status()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 800}, locale="de-DE")
+            page.set_default_timeout(10_000)
+            sign_in(page, service_url, "/verzeichnis/netzwerke")
+            expect(page.get_by_text("Noch kein Netzwerk eingetragen.")).to_be_visible()
+            page.get_by_role("link", name="Netzwerk eintragen").click()
+            page.get_by_label("Name des Netzwerks").fill(
+                "Arbeitsmarktintegration von afghanischen Geflüchteten"
+            )
+            page.get_by_role("button", name="Speichern").click()  # no coordinator: the mistake
+            expect(page.locator("#f-coordinators .field-error")).to_be_visible()
+            page.get_by_label("Yaar e.V.").check()
+            page.get_by_role("button", name="Speichern").click()
+            expect(page.get_by_role("status")).to_contain_text("wurde eingetragen")
+
+            page.locator("#f-organisation_id").select_option(label="Der Paritätische Berlin")
+            page.get_by_role("button", name="Aufnehmen").click()
+            expect(page.get_by_role("status")).to_have_text("Die Organisation ist dem Netzwerk beigetreten.")
+            members = page.get_by_role("table")
+            expect(members).to_contain_text("Der Paritätische Berlin")
+            expect(members.get_by_role("row", name=re.compile("Yaar e.V."))).to_contain_text("koordiniert")
+            page.screenshot(path=str(shots / "network-de.png"), full_page=True)
+
+            row = members.get_by_role("row", name=re.compile("Der Paritätische Berlin"))
+            row.get_by_role("button", name="Tritt aus").click()
+            expect(page.get_by_role("status")).to_have_text("Die Organisation hat das Netzwerk verlassen.")
+            former = page.locator("section", has=page.get_by_role("heading", name="Frühere Mitglieder"))
+            expect(former).to_contain_text("Der Paritätische Berlin")
+            page.screenshot(path=str(shots / "network-left-de.png"), full_page=True)
+        finally:
+            browser.close()
+            api.close()
