@@ -47,6 +47,10 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("GET", "/networks/{network_id}"): STAFF,
         ("POST", "/networks/{network_id}/members"): STAFF,
         ("POST", "/networks/{network_id}/members/{organisation_id}/leave"): STAFF,
+        ("POST", "/organisations/{organisation_id}/contacts"): STAFF_OR_OWN,
+        ("GET", "/organisations/{organisation_id}/contacts"): STAFF_OR_OWN,
+        ("POST", "/contacts/{contact_id}/remove"): STAFF_OR_OWN,
+        ("POST", "/contacts/{contact_id}/erase"): STAFF,
         # Pages: the same roles as the API they stand beside.
         ("GET", "/"): PUBLIC,  # only a redirect to the list, which asks to sign in
         ("GET", "/verzeichnis"): STAFF,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 
 from services.directory.domain.commands import (
+    AddContactPerson,
     ArchiveOrganisation,
     ChangeLegalForm,
     FoundNetwork,
@@ -15,6 +16,7 @@ from services.directory.domain.commands import (
     RegisterOrganisation,
     UpdateOrganisationProfile,
 )
+from services.directory.domain.contact import ContactPerson
 from services.directory.domain.model import Organisation
 from services.directory.domain.network import Network
 from shared.errors import ConcurrencyError, DomainRuleViolation
@@ -103,3 +105,34 @@ async def leave_network(uow_factory: UowFactory, cmd: LeaveNetwork) -> Network:
         network.leave(cmd.organisation_id, cmd.left_on or date.today())
         await uow.save(network)
     return network
+
+
+# -- contact persons --------------------------------------------------------------------------------------
+
+
+async def add_contact(uow_factory: UowFactory, cmd: AddContactPerson) -> ContactPerson:
+    async with uow_factory() as uow:
+        await _active_organisation(uow, cmd.organisation_id)
+        contact = ContactPerson.record(
+            str(uuid.uuid4()), cmd.organisation_id, cmd.name, cmd.role, cmd.consent, cmd.email, cmd.phone
+        )
+        await uow.save(contact)
+    return contact
+
+
+async def remove_contact(uow_factory: UowFactory, contact_id: str) -> ContactPerson:
+    async with uow_factory() as uow:
+        contact = await uow.get(ContactPerson, contact_id, "Ansprechperson")
+        contact.remove()
+        await uow.save(contact)
+    return contact
+
+
+async def erase_contact(uow_factory: UowFactory, contact_id: str) -> ContactPerson:
+    """Erase the person: the event says so, and their key goes in the same transaction."""
+    async with uow_factory() as uow:
+        contact = await uow.get(ContactPerson, contact_id, "Ansprechperson")
+        contact.erase()
+        await uow.save(contact)
+        await uow.vault.erase(uow.conn, contact_id)
+    return contact

@@ -11,6 +11,7 @@ import unicodedata
 from datetime import date
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     Date,
@@ -208,3 +209,45 @@ class NetworksProjection:
         await conn.execute(
             update(networks).where(networks.c.id == event.data["network_id"]).values(version=event.version)
         )
+
+
+# -- contact persons: the personal fields stay sealed here too, and are opened only when read ---------------
+
+contact_metadata = MetaData()
+
+contacts = Table(
+    "contacts",
+    contact_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("organisation_id", String(36), nullable=False, index=True),
+    Column("role", String(20), nullable=True),
+    Column("consent", Boolean, nullable=False, default=False),
+    Column("personal", JSON, nullable=False),  # {"name": sealed, "email": sealed|None, "phone": sealed|None}
+    Column("removed", Boolean, nullable=False, default=False),
+    Column("erased", Boolean, nullable=False, default=False),
+)
+
+
+class ContactsProjection:
+    name = "contacts"
+    metadata = contact_metadata
+
+    async def apply(self, conn: AsyncConnection, event: RecordedEvent) -> None:
+        data = event.data
+        match event.type.removeprefix("ikmo.directory.contact."):
+            case "recorded":
+                personal = {key: data.get(key) for key in ("name", "email", "phone")}
+                await conn.execute(
+                    insert(contacts).values(
+                        id=data["contact_id"], organisation_id=data["organisation_id"], personal=personal
+                    )
+                )
+            case "assigned":
+                await self._set(conn, data, role=data["role"], consent=data["consent"])
+            case "removed":
+                await self._set(conn, data, removed=True)
+            case "erased":
+                await self._set(conn, data, erased=True)
+
+    async def _set(self, conn: AsyncConnection, data: dict, **values: object) -> None:  # type: ignore[type-arg]
+        await conn.execute(update(contacts).where(contacts.c.id == data["contact_id"]).values(**values))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.directory.domain.model import Organisation
 from services.directory.projections import (
     FACETS,
+    contacts,
     fold,
     network_memberships,
     networks,
@@ -18,6 +19,7 @@ from services.directory.projections import (
     organisations,
 )
 from shared.store import EventStore
+from shared.vault import Vault
 
 
 @dataclass(frozen=True)
@@ -175,3 +177,35 @@ async def networks_of(conn: AsyncConnection, organisation_id: str) -> list[dict[
         .order_by(m.left_on.is_not(None), networks.c.name)
     )
     return [dict(r._mapping) for r in rows]
+
+
+# -- contact persons --------------------------------------------------------------------------------------
+
+
+async def contacts_of(conn: AsyncConnection, organisation_id: str, vault: Vault) -> list[dict[str, Any]]:
+    """An organisation's current contact persons, their personal fields opened (or shown as erased)."""
+    rows = (
+        await conn.execute(
+            select(contacts)
+            .where(contacts.c.organisation_id == organisation_id, contacts.c.removed.is_(False))
+            .order_by(contacts.c.id)
+        )
+    ).all()
+    opened = await vault.open_all(conn, [row.personal for row in rows])
+    found = [
+        {
+            "id": row.id,
+            "organisation_id": row.organisation_id,
+            "role": row.role,
+            "consent": row.consent,
+            "erased": row.erased,
+            **personal,
+        }
+        for row, personal in zip(rows, opened, strict=True)
+    ]
+    return sorted(found, key=lambda c: (c["erased"], c["name"].casefold()))
+
+
+async def organisation_of_contact(conn: AsyncConnection, contact_id: str) -> str | None:
+    row = (await conn.execute(select(contacts.c.organisation_id).where(contacts.c.id == contact_id))).first()
+    return None if row is None else str(row.organisation_id)

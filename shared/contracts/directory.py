@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from shared.domain import DomainEvent
+from shared.personal import personal
 
 
 class OrganisationKind(StrEnum):
@@ -165,3 +166,59 @@ class NetworkMemberLeft(DomainEvent):
 
 
 NETWORK_EVENTS: tuple[type[DomainEvent], ...] = (NetworkFounded, NetworkMemberJoined, NetworkMemberLeft)
+
+
+# -- contact persons (Ansprechpersonen): personal data, sealed per person ----------------------------------
+
+
+class ContactRole(StrEnum):
+    BOARD = "board"  # Vorstand
+    STAFF = "staff"  # Hauptamt
+    VOLUNTEER = "volunteer"  # Ehrenamt
+
+
+class ContactPersonRecorded(DomainEvent):
+    """Private: a contact person's details, sealed under their own key; never published."""
+
+    event_type = "ikmo.directory.contact.recorded"
+    public = False
+    personal_subject = "contact_id"
+    contact_id: str
+    organisation_id: str
+    name: str = personal()
+    email: str | None = personal(default=None)
+    phone: str | None = personal(default=None)
+
+
+class ContactPersonAssigned(DomainEvent):
+    """An organisation has a contact person in this role (pseudonymous: the person appears only by id)."""
+
+    event_type = "ikmo.directory.contact.assigned"
+    contact_id: str
+    organisation_id: str
+    role: ContactRole
+    consent: bool = Field(description="The person agreed to be named as the organisation's contact")
+
+
+class ContactPersonRemoved(DomainEvent):
+    """The person is no longer a contact of the organisation."""
+
+    event_type = "ikmo.directory.contact.removed"
+    contact_id: str
+    organisation_id: str
+
+
+class ContactPersonErased(DomainEvent):
+    """The person's data was erased (their key deleted): every copy now reads as erased."""
+
+    event_type = "ikmo.directory.contact.erased"
+    contact_id: str
+    organisation_id: str
+
+
+CONTACT_EVENTS: tuple[type[DomainEvent], ...] = (
+    ContactPersonRecorded,
+    ContactPersonAssigned,
+    ContactPersonRemoved,
+    ContactPersonErased,
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from shared.contracts.directory import District, FieldOfWork, LegalForm, OrganisationKind
+from shared.contracts.directory import ContactRole, District, FieldOfWork, LegalForm, OrganisationKind
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,13 @@ class LeaveNetwork:
     network_id: str
     organisation_id: str
     left_on: date | None = None
+
+
+@dataclass(frozen=True)
+class AddContactPerson:
+    organisation_id: str
+    name: str
+    role: ContactRole
+    consent: bool
+    email: str | None = None
+    phone: str | None = None
