@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.directory.entrypoints import contact_api, network_api, network_pages, pages
+from services.directory.entrypoints import contact_api, contact_pages, network_api, network_pages, pages
 from services.directory.entrypoints.api import router
 from services.directory.projections import ContactsProjection, NetworksProjection, OrganisationsProjection
 from shared.contracts.directory import CONTACT_EVENTS, NETWORK_EVENTS, ORGANISATION_EVENTS
@@ -21,7 +21,14 @@ definition = ServiceDefinition(
     description="Organisations of Berlin's migrant-organisation landscape and how they are connected.",
     registry=EventRegistry(*ORGANISATION_EVENTS, *NETWORK_EVENTS, *CONTACT_EVENTS),
     # Network pages first: /verzeichnis/netzwerke must not be taken for an organisation's id.
-    routers=[router, network_api.router, contact_api.router, network_pages.router, pages.router],
+    routers=[
+        router,
+        network_api.router,
+        contact_api.router,
+        network_pages.router,
+        contact_pages.router,
+        pages.router,
+    ],
     projections=[OrganisationsProjection(), NetworksProjection(), ContactsProjection()],
     templates_dir=Path(__file__).parent / "templates",
     locale_dir=pages.LOCALE_DIR,

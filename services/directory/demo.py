@@ -206,6 +206,30 @@ NETWORKS: list[dict[str, Any]] = [
     },
 ]
 
+# DEMO: invented contact persons (no real person's data in demo data); one has not agreed to be passed on.
+CONTACTS: list[tuple[str, dict[str, Any]]] = [
+    (
+        "Yaar e.V.",
+        {
+            "name": "Leyla Ahmadi (Demo)",
+            "role": "board",
+            "consent": True,
+            "email": "vorstand@yaar-demo.example",
+            "phone": "+49 30 555 0101",
+        },
+    ),
+    ("Yaar e.V.", {"name": "Farid Karimi (Demo)", "role": "volunteer", "consent": False}),
+    (
+        "Elternverein Brücke Neukölln e.V. (Demo)",
+        {
+            "name": "Aylin Demir (Demo)",
+            "role": "staff",
+            "consent": True,
+            "email": "kontakt@bruecke-demo.example",
+        },
+    ),
+]
+
 # DEMO: a later chapter of two of them, so that history, legal-form change and archive show up.
 BECOMES_E_V = "Syrische Initiative Marzahn (Demo)"
 ARCHIVED = ("Polnischer Sozialrat Spandau e.V. (Demo)", "Verein hat sich 2025 aufgelöst (Demo)")
@@ -227,6 +251,8 @@ async def load_demo(client: httpx.AsyncClient) -> int:
     ).raise_for_status()
     name, reason = ARCHIVED
     (await client.post(f"/organisations/{ids[name]}/archive", json={"reason": reason})).raise_for_status()
+    for organisation, person in CONTACTS:
+        (await client.post(f"/organisations/{ids[organisation]}/contacts", json=person)).raise_for_status()
     for network in NETWORKS:
         body = {k: network[k] for k in ("name", "topic", "founded_on")}
         created = await client.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.contracts.directory import District, FieldOfWork, LegalForm, OrganisationKind
+from shared.contracts.directory import ContactRole, District, FieldOfWork, LegalForm, OrganisationKind
 
 KINDS = {
     OrganisationKind.MO: ("Migrant*innenorganisation (MO)", "Migrant organisation (MO)"),
@@ -86,12 +86,19 @@ LANGUAGES = {
     "ro": ("Rumänisch", "Romanian"),
 }
 
+CONTACT_ROLES = {
+    ContactRole.BOARD: ("Vorstand", "Board"),
+    ContactRole.STAFF: ("Hauptamt", "Staff"),
+    ContactRole.VOLUNTEER: ("Ehrenamt", "Volunteer"),
+}
+
 VOCABULARY: dict[str, dict] = {  # type: ignore[type-arg]
     "kind": KINDS,
     "legal_form": LEGAL_FORMS,
     "district": DISTRICTS,
     "field_of_work": FIELDS_OF_WORK,
     "language": LANGUAGES,
+    "contact_role": CONTACT_ROLES,
 }
 
 

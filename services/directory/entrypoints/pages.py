@@ -36,10 +36,12 @@ from services.directory.entrypoints.api import (
 )
 from services.directory.labels import VOCABULARY, label
 from shared.auth.access import public
+from shared.auth.principal import Principal
 from shared.contracts.directory import District, FieldOfWork, LegalForm, OrganisationKind
 from shared.db import read_transaction
 from shared.errors import ConcurrencyError, DomainRuleViolation, IkmoError, InvalidInput, NotFound
 from shared.service import RuntimeDep
+from shared.vault import Vault
 from shared.web.errors import field_errors
 from shared.web.flash import flash
 from shared.web.i18n import N_, translations
@@ -279,11 +281,26 @@ async def create(request: Request, runtime: RuntimeDep, _: Staff) -> Response:
 async def detail_page(
     request: Request, organisation_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount
 ) -> HTMLResponse:
+    return await organisation_page(request, runtime, who, organisation_id)
+
+
+async def organisation_page(
+    request: Request,
+    runtime: RuntimeDep,
+    who: Principal,
+    organisation_id: str,
+    *,
+    errors: Errors | None = None,
+    contact_form: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The organisation's page; a form on it that went wrong comes back here with its errors."""
     ensure_may_act_for(who, organisation_id)
     organisation = await load(runtime, organisation_id)
     async with read_transaction(runtime.engine) as conn:
         changes = await queries.history(conn, runtime.store, organisation_id)
         memberships = await queries.networks_of(conn, organisation_id)
+        contacts = await queries.contacts_of(conn, organisation_id, Vault())
     lang = current_language(request)
     return await render(
         request,
@@ -297,12 +314,18 @@ async def detail_page(
             ],
             "change_labels": CHANGE_LABELS,
             "memberships": memberships,
+            "contacts": contacts,
+            "contact_form": contact_form
+            or {"name": "", "role": None, "email": "", "phone": "", "consent": False},
+            "contact_roles": options("contact_role", lang),
+            "errors": errors or [],
             "label": lambda value: label(value, lang),
             "labels": lambda values: ", ".join(label(v, lang) for v in values),
             "legal_forms": options("legal_form", lang),
             "is_staff": who.has_any(frozenset(STAFF)),
             "base": BASE,
         },
+        status_code=status_code,
     )
 
 

@@ -114,3 +114,31 @@ async def test_bad_input_unknown_ids_and_who_may(client: httpx.AsyncClient, toke
     assert (await client.get(url)).json() == []
     again = await client.post(f"/contacts/{mine.json()['id']}/remove")
     assert again.status_code == 409
+
+
+# -- pages ------------------------------------------------------------------------------------------------
+
+HTML = {"Accept": "text/html"}
+
+
+async def test_contact_persons_on_the_organisation_page(client: httpx.AsyncClient) -> None:
+    organisation = (await client.post("/organisations", json=YAAR)).json()["id"]
+    page_url = f"/verzeichnis/{organisation}"
+    url = f"{page_url}/ansprechpersonen"
+    wrong = await client.post(url, data={"name": "Kava Spartak", "email": "kein-at"}, headers=HTML)
+    assert wrong.status_code == 422
+    assert 'id="f-role-error"' in wrong.text and 'value="Kava Spartak"' in wrong.text
+    assert '<details class="add-contact" open>' in wrong.text  # the form stays open with its errors
+    added = await client.post(
+        url, data={"name": "Kava Spartak", "role": "board", "email": "kava@yaar.example", "consent": "true"}
+    )
+    assert added.status_code == 303
+    html = (await client.get(page_url, headers=HTML)).text
+    assert "Die Ansprechperson wurde eingetragen." in html
+    assert "Kava Spartak" in html and "Vorstand" in html and "mailto:kava@yaar.example" in html
+
+    [contact] = (await client.get(f"/organisations/{organisation}/contacts")).json()
+    erased = await client.post(f"/verzeichnis/ansprechpersonen/{contact['id']}/loeschen")
+    assert erased.status_code == 303
+    html = (await client.get(page_url, headers=HTML)).text
+    assert "Kava Spartak" not in html and "[gelöscht]" in html and "überall gelöscht" in html

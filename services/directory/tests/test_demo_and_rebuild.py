@@ -38,6 +38,9 @@ async def test_demo_loads_once_and_the_projection_rebuilds_to_the_same(
     assert {d for o in listed["items"] for d in o["districts"]} == {d.value for d in District}
     assert {"Yaar e.V.", "Club Dialog e.V."} <= {o["name"] for o in listed["items"]}
     assert sum(o["archived"] for o in listed["items"]) == 1
+    yaar = next(o["id"] for o in listed["items"] if o["name"] == "Yaar e.V.")
+    contacts = (await client.get(f"/organisations/{yaar}/contacts")).json()
+    assert {c["name"] for c in contacts} == {"Leyla Ahmadi (Demo)", "Farid Karimi (Demo)"}
     networks = (await client.get("/networks")).json()
     assert [(n["name"], n["members"]) for n in networks] == [
         ("Arbeitsmarktintegration von afghanischen Geflüchteten", 3),

@@ -1,0 +1,99 @@
+"""Contact persons on the organisation's page: add one, remove one, erase a person's data (staff)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from services.directory import handlers, queries
+from services.directory.domain.commands import AddContactPerson
+from services.directory.entrypoints.api import Staff, StaffOrOwnAccount, ensure_may_act_for
+from services.directory.entrypoints.contact_api import ContactIn
+from services.directory.entrypoints.pages import BASE, errors_of, organisation_page, status_of
+from shared.db import read_transaction
+from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.service import RuntimeDep
+from shared.vault import scrub_after_erasure
+from shared.web.flash import flash
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+CONTACTS = BASE + "/ansprechpersonen"
+
+
+async def organisation_of(runtime: RuntimeDep, contact_id: str) -> str:
+    async with read_transaction(runtime.engine) as conn:
+        organisation_id = await queries.organisation_of_contact(conn, contact_id)
+    if organisation_id is None:
+        raise NotFound(f"Contact {contact_id} does not exist", f"Ansprechperson {contact_id} gibt es nicht")
+    return organisation_id
+
+
+@router.post(BASE + "/{organisation_id}/ansprechpersonen", response_model=None)
+async def add(
+    request: Request, organisation_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount
+) -> Response:
+    ensure_may_act_for(who, organisation_id)
+    form = await request.form()
+    values = {
+        "name": str(form.get("name", "")).strip(),
+        "role": form.get("role") or None,
+        "email": str(form.get("email", "")).strip() or None,
+        "phone": str(form.get("phone", "")).strip() or None,
+        "consent": form.get("consent") == "true",
+    }
+    try:
+        body = ContactIn.model_validate(values)
+        await handlers.add_contact(
+            runtime.uow,
+            AddContactPerson(organisation_id, body.name, body.role, body.consent, body.email, body.phone),
+        )
+    except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
+        return await organisation_page(
+            request,
+            runtime,
+            who,
+            organisation_id,
+            errors=errors_of(problem),
+            contact_form=values,
+            status_code=status_of(problem),
+        )
+    flash(
+        request,
+        "success",
+        "The contact person was added.",
+        message_de="Die Ansprechperson wurde eingetragen.",
+    )
+    return RedirectResponse(f"{BASE}/{organisation_id}#contacts-title", status_code=303)
+
+
+@router.post(CONTACTS + "/{contact_id}/entfernen", response_model=None)
+async def remove(request: Request, contact_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount) -> Response:
+    organisation_id = await organisation_of(runtime, contact_id)
+    ensure_may_act_for(who, organisation_id)
+    try:
+        await handlers.remove_contact(runtime.uow, contact_id)
+    except DomainRuleViolation as problem:
+        flash(request, "error", problem.message_en, message_de=problem.message_de)
+    else:
+        flash(
+            request,
+            "success",
+            "The contact person was removed.",
+            message_de="Die Ansprechperson wurde entfernt.",
+        )
+    return RedirectResponse(f"{BASE}/{organisation_id}#contacts-title", status_code=303)
+
+
+@router.post(CONTACTS + "/{contact_id}/loeschen", response_model=None)
+async def erase(request: Request, contact_id: str, runtime: RuntimeDep, _: Staff) -> Response:
+    organisation_id = await organisation_of(runtime, contact_id)
+    await handlers.erase_contact(runtime.uow, contact_id)
+    await scrub_after_erasure(runtime.engine)
+    flash(
+        request,
+        "success",
+        "The person's data was erased everywhere.",
+        message_de="Die Daten der Person wurden überall gelöscht.",
+    )
+    return RedirectResponse(f"{BASE}/{organisation_id}#contacts-title", status_code=303)
