@@ -51,6 +51,12 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("GET", "/organisations/{organisation_id}/contacts"): STAFF_OR_OWN,
         ("POST", "/contacts/{contact_id}/remove"): STAFF_OR_OWN,
         ("POST", "/contacts/{contact_id}/erase"): STAFF,
+        ("POST", "/mentorings"): STAFF,
+        ("GET", "/mentorings"): STAFF,
+        ("GET", "/mentorings/{mentoring_id}"): STAFF,
+        ("POST", "/mentorings/{mentoring_id}/start"): STAFF,
+        ("POST", "/mentorings/{mentoring_id}/complete"): STAFF,
+        ("POST", "/mentorings/{mentoring_id}/end-early"): STAFF,
         # Pages: the same roles as the API they stand beside.
         ("GET", "/"): PUBLIC,  # only a redirect to the list, which asks to sign in
         ("GET", "/verzeichnis"): STAFF,

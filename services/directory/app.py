@@ -7,10 +7,22 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.directory.entrypoints import contact_api, contact_pages, network_api, network_pages, pages
+from services.directory.entrypoints import (
+    contact_api,
+    contact_pages,
+    mentoring_api,
+    network_api,
+    network_pages,
+    pages,
+)
 from services.directory.entrypoints.api import router
-from services.directory.projections import ContactsProjection, NetworksProjection, OrganisationsProjection
-from shared.contracts.directory import CONTACT_EVENTS, NETWORK_EVENTS, ORGANISATION_EVENTS
+from services.directory.projections import (
+    ContactsProjection,
+    MentoringsProjection,
+    NetworksProjection,
+    OrganisationsProjection,
+)
+from shared.contracts.directory import CONTACT_EVENTS, MENTORING_EVENTS, NETWORK_EVENTS, ORGANISATION_EVENTS
 from shared.domain import EventRegistry
 from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
@@ -19,17 +31,23 @@ definition = ServiceDefinition(
     name="directory",
     title="IKMO Verzeichnis / Directory",
     description="Organisations of Berlin's migrant-organisation landscape and how they are connected.",
-    registry=EventRegistry(*ORGANISATION_EVENTS, *NETWORK_EVENTS, *CONTACT_EVENTS),
+    registry=EventRegistry(*ORGANISATION_EVENTS, *NETWORK_EVENTS, *CONTACT_EVENTS, *MENTORING_EVENTS),
     # Network pages first: /verzeichnis/netzwerke must not be taken for an organisation's id.
     routers=[
         router,
         network_api.router,
         contact_api.router,
+        mentoring_api.router,
         network_pages.router,
         contact_pages.router,
         pages.router,
     ],
-    projections=[OrganisationsProjection(), NetworksProjection(), ContactsProjection()],
+    projections=[
+        OrganisationsProjection(),
+        NetworksProjection(),
+        ContactsProjection(),
+        MentoringsProjection(),
+    ],
     templates_dir=Path(__file__).parent / "templates",
     locale_dir=pages.LOCALE_DIR,
 )

@@ -17,6 +17,7 @@ from services.directory.domain.commands import (
     UpdateOrganisationProfile,
 )
 from services.directory.domain.contact import ContactPerson
+from services.directory.domain.mentoring import Mentoring
 from services.directory.domain.model import Organisation
 from services.directory.domain.network import Network
 from shared.errors import ConcurrencyError, DomainRuleViolation
@@ -136,3 +137,34 @@ async def erase_contact(uow_factory: UowFactory, contact_id: str) -> ContactPers
         await uow.save(contact)
         await uow.vault.erase(uow.conn, contact_id)
     return contact
+
+
+# -- mentoring --------------------------------------------------------------------------------------------
+
+
+async def propose_mentoring(
+    uow_factory: UowFactory, mentor_id: str, mentee_id: str, focus_areas: tuple[str, ...]
+) -> Mentoring:
+    mentoring = Mentoring.propose(str(uuid.uuid4()), mentor_id, mentee_id, focus_areas)
+    async with uow_factory() as uow:
+        await _active_organisation(uow, mentor_id)
+        await _active_organisation(uow, mentee_id)
+        await uow.save(mentoring)
+    return mentoring
+
+
+async def mentoring_step(
+    uow_factory: UowFactory, mentoring_id: str, step: str, on: date | None, reason: str | None = None
+) -> Mentoring:
+    """start, complete or end_early one mentoring."""
+    async with uow_factory() as uow:
+        mentoring = await uow.get(Mentoring, mentoring_id, "Begleitung")
+        day = on or date.today()
+        if step == "start":
+            mentoring.start(day)
+        elif step == "complete":
+            mentoring.complete(day)
+        else:
+            mentoring.end_early(day, reason)
+        await uow.save(mentoring)
+    return mentoring

@@ -251,3 +251,60 @@ class ContactsProjection:
 
     async def _set(self, conn: AsyncConnection, data: dict, **values: object) -> None:  # type: ignore[type-arg]
         await conn.execute(update(contacts).where(contacts.c.id == data["contact_id"]).values(**values))
+
+
+# -- mentoring --------------------------------------------------------------------------------------------
+
+mentoring_metadata = MetaData()
+
+mentorings = Table(
+    "mentorings",
+    mentoring_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("mentor_id", String(36), nullable=False, index=True),
+    Column("mentee_id", String(36), nullable=False, index=True),
+    Column("focus_areas", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("started_on", Date, nullable=True),
+    Column("ended_on", Date, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+
+class MentoringsProjection:
+    name = "mentorings"
+    metadata = mentoring_metadata
+
+    async def apply(self, conn: AsyncConnection, event: RecordedEvent) -> None:
+        data = event.data
+        step = event.type.removeprefix("ikmo.directory.mentoring.")
+        if step == "proposed":
+            await conn.execute(
+                insert(mentorings).values(
+                    id=data["mentoring_id"],
+                    mentor_id=data["mentor_id"],
+                    mentee_id=data["mentee_id"],
+                    focus_areas=data["focus_areas"],
+                    status="proposed",
+                    proposed_at=event.recorded_at,
+                    version=event.version,
+                )
+            )
+            return
+        values: dict[str, object] = {"version": event.version}
+        match step:
+            case "started":
+                values |= {"status": "active", "started_on": date.fromisoformat(data["started_on"])}
+            case "completed":
+                values |= {"status": "completed", "ended_on": date.fromisoformat(data["ended_on"])}
+            case "ended_early":
+                values |= {
+                    "status": "ended_early",
+                    "ended_on": date.fromisoformat(data["ended_on"]),
+                    "reason": data["reason"],
+                }
+            case _:
+                return
+        await conn.execute(update(mentorings).where(mentorings.c.id == data["mentoring_id"]).values(**values))

@@ -13,6 +13,7 @@ from services.directory.projections import (
     FACETS,
     contacts,
     fold,
+    mentorings,
     network_memberships,
     networks,
     organisation_facets,
@@ -209,3 +210,31 @@ async def contacts_of(conn: AsyncConnection, organisation_id: str, vault: Vault)
 async def organisation_of_contact(conn: AsyncConnection, contact_id: str) -> str | None:
     row = (await conn.execute(select(contacts.c.organisation_id).where(contacts.c.id == contact_id))).first()
     return None if row is None else str(row.organisation_id)
+
+
+# -- mentoring --------------------------------------------------------------------------------------------
+
+
+async def list_mentorings(
+    conn: AsyncConnection, organisation_id: str | None = None, mentoring_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Mentorings with both organisations' names; running ones first, then the newest."""
+    mentor, mentee = organisations.alias("mentor"), organisations.alias("mentee")
+    query = (
+        select(mentorings, mentor.c.name.label("mentor_name"), mentee.c.name.label("mentee_name"))
+        .outerjoin(mentor, mentor.c.id == mentorings.c.mentor_id)
+        .outerjoin(mentee, mentee.c.id == mentorings.c.mentee_id)
+        .order_by(mentorings.c.status.in_(["completed", "ended_early"]), mentorings.c.proposed_at.desc())
+    )
+    if organisation_id is not None:
+        query = query.where(
+            (mentorings.c.mentor_id == organisation_id) | (mentorings.c.mentee_id == organisation_id)
+        )
+    if mentoring_id is not None:
+        query = query.where(mentorings.c.id == mentoring_id)
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+async def get_mentoring(conn: AsyncConnection, mentoring_id: str) -> dict[str, Any] | None:
+    found = await list_mentorings(conn, mentoring_id=mentoring_id)
+    return found[0] if found else None

@@ -222,3 +222,49 @@ CONTACT_EVENTS: tuple[type[DomainEvent], ...] = (
     ContactPersonRemoved,
     ContactPersonErased,
 )
+
+
+# -- mentoring: an established MO accompanies a starting one ------------------------------------------------
+
+
+class MentoringProposed(DomainEvent):
+    """An established organisation was proposed as mentor of a starting one, with focus areas."""
+
+    event_type = "ikmo.directory.mentoring.proposed"
+    mentoring_id: str
+    mentor_id: str
+    mentee_id: str
+    focus_areas: list[str]
+
+
+class MentoringStarted(DomainEvent):
+    """Both sides agreed: the mentoring is active."""
+
+    event_type = "ikmo.directory.mentoring.started"
+    mentoring_id: str
+    started_on: date
+
+
+class MentoringCompleted(DomainEvent):
+    """The mentoring reached its end as planned."""
+
+    event_type = "ikmo.directory.mentoring.completed"
+    mentoring_id: str
+    ended_on: date
+
+
+class MentoringEndedEarly(DomainEvent):
+    """The mentoring ended before its goal (or never started), with a reason."""
+
+    event_type = "ikmo.directory.mentoring.ended_early"
+    mentoring_id: str
+    ended_on: date
+    reason: str | None
+
+
+MENTORING_EVENTS: tuple[type[DomainEvent], ...] = (
+    MentoringProposed,
+    MentoringStarted,
+    MentoringCompleted,
+    MentoringEndedEarly,
+)

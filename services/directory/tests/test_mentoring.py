@@ -1,0 +1,95 @@
+"""Mentoring: proposed → active → completed or ended early; nobody mentors itself; no step skipped."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+
+from services.directory.domain.mentoring import Mentoring, MentoringStatus
+from shared.errors import DomainRuleViolation, InvalidInput
+
+ORG = {"kind": "mo", "legal_form": "e_v", "districts": ["neukoelln"]}
+
+
+def proposed() -> Mentoring:
+    mentoring = Mentoring.propose("m-1", "org-a", "org-b", ("Vereinsgründung", "Fördermittel"))
+    return Mentoring.rebuild("m-1", mentoring.pending_events)
+
+
+def test_no_organisation_mentors_itself_and_a_focus_is_needed() -> None:
+    with pytest.raises(InvalidInput) as itself:
+        Mentoring.propose("m-1", "org-a", "org-a", ("Vereinsgründung",))
+    assert "selbst" in itself.value.message_de and itself.value.field == "mentee_id"
+    with pytest.raises(InvalidInput) as unfocused:
+        Mentoring.propose("m-1", "org-a", "org-b", (" ",))
+    assert unfocused.value.field == "focus_areas"
+
+
+def test_the_steps_go_in_order() -> None:
+    mentoring = proposed()
+    with pytest.raises(DomainRuleViolation) as skipped:
+        mentoring.complete(date(2026, 5, 1))  # not started yet
+    assert "aktiv" in skipped.value.message_de
+    mentoring.start(date(2026, 3, 1))
+    with pytest.raises(DomainRuleViolation):
+        mentoring.start(date(2026, 3, 2))
+    with pytest.raises(InvalidInput):
+        mentoring.complete(date(2026, 2, 1))  # before the start
+    mentoring.complete(date(2026, 9, 30))
+    assert mentoring.status is MentoringStatus.COMPLETED
+    with pytest.raises(DomainRuleViolation):
+        mentoring.end_early(date(2026, 10, 1), "zu spät")
+
+
+def test_a_proposal_can_end_before_it_starts() -> None:
+    mentoring = proposed()
+    mentoring.end_early(date(2026, 2, 1), "  Kein Bedarf mehr ")
+    assert mentoring.status is MentoringStatus.ENDED_EARLY
+    assert mentoring.pending_events[-1].reason == "Kein Bedarf mehr"  # type: ignore[attr-defined]
+
+
+async def test_a_mentoring_over_http_with_its_errors(client: httpx.AsyncClient) -> None:
+    mentor = (await client.post("/organisations", json={**ORG, "name": "Etablierter Verein e.V."})).json()[
+        "id"
+    ]
+    mentee = (await client.post("/organisations", json={**ORG, "name": "Junge Initiative"})).json()["id"]
+    archived = (await client.post("/organisations", json={**ORG, "name": "Alter Verein e.V."})).json()["id"]
+    await client.post(f"/organisations/{archived}/archive", json={})
+
+    itself = await client.post(
+        "/mentorings", json={"mentor_id": mentor, "mentee_id": mentor, "focus_areas": ["x"]}
+    )
+    assert itself.status_code == 422 and itself.json()["fields"][0]["field"] == "mentee_id"
+    empty = await client.post(
+        "/mentorings", json={"mentor_id": mentor, "mentee_id": mentee, "focus_areas": []}
+    )
+    assert empty.status_code == 422
+    gone = await client.post(
+        "/mentorings", json={"mentor_id": archived, "mentee_id": mentee, "focus_areas": ["x"]}
+    )
+    assert gone.status_code == 409 and "archiviert" in gone.json()["message_de"]
+    ghost = await client.post(
+        "/mentorings", json={"mentor_id": "nobody", "mentee_id": mentee, "focus_areas": ["x"]}
+    )
+    assert ghost.status_code == 404
+
+    made = await client.post(
+        "/mentorings", json={"mentor_id": mentor, "mentee_id": mentee, "focus_areas": ["Vereinsgründung"]}
+    )
+    assert made.status_code == 201
+    mentoring = made.json()
+    assert mentoring["mentor_name"] == "Etablierter Verein e.V." and mentoring["status"] == "proposed"
+    url = f"/mentorings/{mentoring['id']}"
+    early = await client.post(f"{url}/complete", json={})
+    assert early.status_code == 409  # no step skipped
+    started = await client.post(f"{url}/start", json={"on": "2026-03-01"})
+    assert started.json()["status"] == "active"
+    backwards = await client.post(f"{url}/complete", json={"on": "2026-01-01"})
+    assert backwards.status_code == 422 and backwards.json()["fields"][0]["field"] == "ended_on"
+    done = await client.post(f"{url}/complete", json={"on": "2026-09-30"})
+    assert done.json()["status"] == "completed" and done.json()["ended_on"] == "2026-09-30"
+    assert (await client.post("/mentorings/nothing/start", json={})).status_code == 404
+    of_mentee = (await client.get("/mentorings", params={"organisation_id": mentee})).json()
+    assert [m["id"] for m in of_mentee] == [mentoring["id"]]
