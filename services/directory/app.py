@@ -11,6 +11,7 @@ from services.directory.entrypoints import (
     contact_api,
     contact_pages,
     mentoring_api,
+    mentoring_pages,
     network_api,
     network_pages,
     pages,
@@ -40,6 +41,7 @@ definition = ServiceDefinition(
         mentoring_api.router,
         network_pages.router,
         contact_pages.router,
+        mentoring_pages.router,
         pages.router,
     ],
     projections=[

@@ -230,6 +230,31 @@ CONTACTS: list[tuple[str, dict[str, Any]]] = [
     ),
 ]
 
+# DEMO: mentoring pairs in each state: (mentor, mentee, focus areas, started_on, (ending step, day) or None)
+MENTORINGS: list[tuple[str, str, list[str], str | None, tuple[str, str] | None]] = [
+    (
+        "Kurdisches Kulturzentrum Kreuzberg e.V. (Demo)",
+        "Syrische Initiative Marzahn (Demo)",
+        ["Vereinsgründung", "Fördermittel"],
+        "2025-09-01",
+        None,
+    ),
+    (
+        "Afrikanisches Frauennetzwerk Wedding e.V. (Demo)",
+        "Eritreische Gemeinschaft Reinickendorf e.V. (Demo)",
+        ["Projektverwaltung", "Ehrenamt"],
+        "2024-03-01",
+        ("complete", "2025-02-28"),
+    ),
+    (
+        "Türkischer Bund in Berlin-Brandenburg (TBB) e.V.",
+        "Ukrainische Nachbarschaftshilfe Pankow (Demo)",
+        ["Vereinsgründung"],
+        None,
+        None,
+    ),
+]
+
 # DEMO: a later chapter of two of them, so that history, legal-form change and archive show up.
 BECOMES_E_V = "Syrische Initiative Marzahn (Demo)"
 ARCHIVED = ("Polnischer Sozialrat Spandau e.V. (Demo)", "Verein hat sich 2025 aufgelöst (Demo)")
@@ -253,6 +278,16 @@ async def load_demo(client: httpx.AsyncClient) -> int:
     (await client.post(f"/organisations/{ids[name]}/archive", json={"reason": reason})).raise_for_status()
     for organisation, person in CONTACTS:
         (await client.post(f"/organisations/{ids[organisation]}/contacts", json=person)).raise_for_status()
+    for mentor, mentee, focus, started_on, ending in MENTORINGS:
+        made = await client.post(
+            "/mentorings", json={"mentor_id": ids[mentor], "mentee_id": ids[mentee], "focus_areas": focus}
+        )
+        made.raise_for_status()
+        url = f"/mentorings/{made.json()['id']}"
+        if started_on:
+            (await client.post(f"{url}/start", json={"on": started_on})).raise_for_status()
+        if ending:
+            (await client.post(f"{url}/{ending[0]}", json={"on": ending[1]})).raise_for_status()
     for network in NETWORKS:
         body = {k: network[k] for k in ("name", "topic", "founded_on")}
         created = await client.post(

@@ -93,3 +93,37 @@ async def test_a_mentoring_over_http_with_its_errors(client: httpx.AsyncClient) 
     assert (await client.post("/mentorings/nothing/start", json={})).status_code == 404
     of_mentee = (await client.get("/mentorings", params={"organisation_id": mentee})).json()
     assert [m["id"] for m in of_mentee] == [mentoring["id"]]
+
+
+async def test_the_mentoring_page_proposes_and_steps_with_errors_on_the_page(
+    client: httpx.AsyncClient,
+) -> None:
+    html_headers = {"Accept": "text/html"}
+    mentor = (await client.post("/organisations", json={**ORG, "name": "Etablierter Verein e.V."})).json()[
+        "id"
+    ]
+    mentee = (await client.post("/organisations", json={**ORG, "name": "Junge Initiative"})).json()["id"]
+    itself = await client.post(
+        "/verzeichnis/begleitungen",
+        data={"mentor_id": mentor, "mentee_id": mentor, "focus_areas": "Vereinsgründung"},
+        headers=html_headers,
+    )
+    assert itself.status_code == 422 and "nicht selbst begleiten" in itself.text
+    assert 'value="Vereinsgründung"' in itself.text  # what was typed stays
+    made = await client.post(
+        "/verzeichnis/begleitungen",
+        data={"mentor_id": mentor, "mentee_id": mentee, "focus_areas": "Vereinsgründung, Fördermittel"},
+    )
+    assert made.status_code == 303
+    [mentoring] = (await client.get("/mentorings")).json()
+    assert mentoring["focus_areas"] == ["Vereinsgründung", "Fördermittel"]
+    skipped = await client.post(
+        f"/verzeichnis/begleitungen/{mentoring['id']}/abschliessen", headers=html_headers
+    )
+    assert skipped.status_code == 409 and "im Stand „aktiv“ kann abgeschlossen werden" in skipped.text
+    begun = await client.post(f"/verzeichnis/begleitungen/{mentoring['id']}/beginnen")
+    assert begun.status_code == 303
+    page = (await client.get("/verzeichnis/begleitungen", headers=html_headers)).text
+    assert "Die Begleitung hat begonnen." in page and "aktiv seit" in page and "Abschließen" in page
+    unknown = await client.post(f"/verzeichnis/begleitungen/{mentoring['id']}/fliegen", headers=html_headers)
+    assert unknown.status_code == 404
