@@ -162,3 +162,40 @@ def test_a_network_is_entered_gains_a_member_who_later_leaves(
         finally:
             browser.close()
             api.close()
+
+
+def test_a_mentoring_is_proposed_with_a_mistake_corrected_and_begun(
+    servers: tuple[str, str], shots: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    auth_url, service_url = servers
+    token = mint_for_script(tmp_path / "data", "via", issuer=auth_url + "/realms/ikmo")
+    with httpx.Client(base_url=service_url, headers={"Authorization": f"Bearer {token}"}) as api:
+        for name in ("Etablierter Verein e.V.", "Junge Initiative"):
+            body = {"name": name, "kind": "mo", "legal_form": "e_v", "districts": ["neukoelln"]}
+            api.post("/organisations", json=body).raise_for_status()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 800}, locale="de-DE")
+            page.set_default_timeout(10_000)
+            sign_in(page, service_url, "/verzeichnis/begleitungen")
+            expect(page.get_by_text("Noch keine Begleitung.")).to_be_visible()
+            page.locator("#f-mentor_id").select_option(label="Etablierter Verein e.V.")
+            page.locator("#f-mentee_id").select_option(label="Etablierter Verein e.V.")  # the mistake
+            page.get_by_label("Schwerpunkte").fill("Vereinsgründung, Fördermittel")
+            page.get_by_role("button", name="Vorschlagen").click()
+            expect(page.get_by_role("alert")).to_contain_text("kann sich nicht selbst begleiten")
+            expect(page.get_by_label("Schwerpunkte")).to_have_value("Vereinsgründung, Fördermittel")
+            page.locator("#f-mentee_id").select_option(label="Junge Initiative")
+            page.get_by_role("button", name="Vorschlagen").click()
+            expect(page.get_by_role("status")).to_have_text("Die Begleitung wurde vorgeschlagen.")
+            row = page.get_by_role("row", name=re.compile("Junge Initiative"))
+            expect(row).to_contain_text("vorgeschlagen")
+            row.get_by_role("button", name="Beginnen").click()
+            expect(page.get_by_role("row", name=re.compile("Junge Initiative"))).to_contain_text("aktiv seit")
+            page.screenshot(path=str(shots / "mentoring-de.png"), full_page=True)
+        finally:
+            browser.close()
