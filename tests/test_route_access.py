@@ -57,6 +57,9 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/mentorings/{mentoring_id}/start"): STAFF,
         ("POST", "/mentorings/{mentoring_id}/complete"): STAFF,
         ("POST", "/mentorings/{mentoring_id}/end-early"): STAFF,
+        ("POST", "/cooperations"): STAFF,
+        ("GET", "/organisations/{organisation_id}/cooperations"): STAFF_OR_OWN,
+        ("POST", "/cooperations/{cooperation_id}/end"): STAFF,
         # Pages: the same roles as the API they stand beside.
         ("GET", "/"): PUBLIC,  # only a redirect to the list, which asks to sign in
         ("GET", "/verzeichnis"): STAFF,
@@ -71,6 +74,8 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/verzeichnis/{organisation_id}/ansprechpersonen"): STAFF_OR_OWN,
         ("POST", "/verzeichnis/ansprechpersonen/{contact_id}/entfernen"): STAFF_OR_OWN,
         ("POST", "/verzeichnis/ansprechpersonen/{contact_id}/loeschen"): STAFF,
+        ("POST", "/verzeichnis/{organisation_id}/kooperationen"): STAFF,
+        ("POST", "/verzeichnis/kooperationen/{cooperation_id}/beenden"): STAFF,
         ("GET", "/verzeichnis/begleitungen"): STAFF,
         ("POST", "/verzeichnis/begleitungen"): STAFF,
         ("POST", "/verzeichnis/begleitungen/{mentoring_id}/{step}"): STAFF,

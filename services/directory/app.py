@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.directory.entrypoints import (
     contact_api,
     contact_pages,
+    cooperation_api,
+    cooperation_pages,
     mentoring_api,
     mentoring_pages,
     network_api,
@@ -19,11 +21,18 @@ from services.directory.entrypoints import (
 from services.directory.entrypoints.api import router
 from services.directory.projections import (
     ContactsProjection,
+    CooperationsProjection,
     MentoringsProjection,
     NetworksProjection,
     OrganisationsProjection,
 )
-from shared.contracts.directory import CONTACT_EVENTS, MENTORING_EVENTS, NETWORK_EVENTS, ORGANISATION_EVENTS
+from shared.contracts.directory import (
+    CONTACT_EVENTS,
+    COOPERATION_EVENTS,
+    MENTORING_EVENTS,
+    NETWORK_EVENTS,
+    ORGANISATION_EVENTS,
+)
 from shared.domain import EventRegistry
 from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
@@ -32,16 +41,20 @@ definition = ServiceDefinition(
     name="directory",
     title="IKMO Verzeichnis / Directory",
     description="Organisations of Berlin's migrant-organisation landscape and how they are connected.",
-    registry=EventRegistry(*ORGANISATION_EVENTS, *NETWORK_EVENTS, *CONTACT_EVENTS, *MENTORING_EVENTS),
+    registry=EventRegistry(
+        *ORGANISATION_EVENTS, *NETWORK_EVENTS, *CONTACT_EVENTS, *MENTORING_EVENTS, *COOPERATION_EVENTS
+    ),
     # Network pages first: /verzeichnis/netzwerke must not be taken for an organisation's id.
     routers=[
         router,
         network_api.router,
         contact_api.router,
         mentoring_api.router,
+        cooperation_api.router,
         network_pages.router,
         contact_pages.router,
         mentoring_pages.router,
+        cooperation_pages.router,
         pages.router,
     ],
     projections=[
@@ -49,6 +62,7 @@ definition = ServiceDefinition(
         NetworksProjection(),
         ContactsProjection(),
         MentoringsProjection(),
+        CooperationsProjection(),
     ],
     templates_dir=Path(__file__).parent / "templates",
     locale_dir=pages.LOCALE_DIR,

@@ -255,6 +255,25 @@ MENTORINGS: list[tuple[str, str, list[str], str | None, tuple[str, str] | None]]
     ),
 ]
 
+# DEMO: cooperations of MOs with administrations and services: (MO, partner, field, since, ended on)
+COOPERATIONS: list[tuple[str, str, str, str, str | None]] = [
+    (
+        "Elternverein Brücke Neukölln e.V. (Demo)",
+        "Bezirksamt Neukölln – Integrationsbeauftragte (Demo)",
+        "upbringing",
+        "2023-04-01",
+        None,
+    ),
+    ("Yaar e.V.", "Jobcenter Berlin Steglitz-Zehlendorf (Demo)", "labour_market", "2022-09-01", None),
+    (
+        "Ukrainische Nachbarschaftshilfe Pankow (Demo)",
+        "Bezirksamt Treptow-Köpenick – Jugendamt (Demo)",
+        "youth",
+        "2023-01-15",
+        "2024-12-31",
+    ),
+]
+
 # DEMO: a later chapter of two of them, so that history, legal-form change and archive show up.
 BECOMES_E_V = "Syrische Initiative Marzahn (Demo)"
 ARCHIVED = ("Polnischer Sozialrat Spandau e.V. (Demo)", "Verein hat sich 2025 aufgelöst (Demo)")
@@ -288,6 +307,20 @@ async def load_demo(client: httpx.AsyncClient) -> int:
             (await client.post(f"{url}/start", json={"on": started_on})).raise_for_status()
         if ending:
             (await client.post(f"{url}/{ending[0]}", json={"on": ending[1]})).raise_for_status()
+    for mo, partner, field, since, ended_on in COOPERATIONS:
+        body = {
+            "organisation_id": ids[mo],
+            "partner_id": ids[partner],
+            "field_of_work": field,
+            "started_on": since,
+        }
+        started = await client.post("/cooperations", json=body)
+        started.raise_for_status()
+        if ended_on:
+            ended = await client.post(
+                f"/cooperations/{started.json()['id']}/end", json={"ended_on": ended_on}
+            )
+            ended.raise_for_status()
     for network in NETWORKS:
         body = {k: network[k] for k in ("name", "topic", "founded_on")}
         created = await client.post(

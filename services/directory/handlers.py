@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
+from services.directory import queries
 from services.directory.domain.commands import (
     AddContactPerson,
     ArchiveOrganisation,
@@ -17,9 +18,11 @@ from services.directory.domain.commands import (
     UpdateOrganisationProfile,
 )
 from services.directory.domain.contact import ContactPerson
+from services.directory.domain.cooperation import Cooperation
 from services.directory.domain.mentoring import Mentoring
 from services.directory.domain.model import Organisation
 from services.directory.domain.network import Network
+from shared.contracts.directory import FieldOfWork
 from shared.errors import ConcurrencyError, DomainRuleViolation
 from shared.store.uow import UnitOfWork
 
@@ -168,3 +171,41 @@ async def mentoring_step(
             mentoring.end_early(day, reason)
         await uow.save(mentoring)
     return mentoring
+
+
+# -- cooperations -----------------------------------------------------------------------------------------
+
+
+async def start_cooperation(
+    uow_factory: UowFactory,
+    organisation_id: str,
+    partner_id: str,
+    field: FieldOfWork,
+    started_on: date | None,
+) -> Cooperation:
+    async with uow_factory() as uow:
+        organisation = await _active_organisation(uow, organisation_id)
+        partner = await _active_organisation(uow, partner_id)
+        assert organisation.kind is not None and partner.kind is not None
+        if await queries.cooperating_now(uow.conn, organisation_id, partner_id, field):
+            raise DomainRuleViolation(
+                "These two already cooperate in this field.",
+                "Diese beiden kooperieren in diesem Feld bereits.",
+            )
+        cooperation = Cooperation.start(
+            str(uuid.uuid4()),
+            (organisation_id, organisation.kind),
+            (partner_id, partner.kind),
+            field,
+            started_on or date.today(),
+        )
+        await uow.save(cooperation)
+    return cooperation
+
+
+async def end_cooperation(uow_factory: UowFactory, cooperation_id: str, ended_on: date | None) -> Cooperation:
+    async with uow_factory() as uow:
+        cooperation = await uow.get(Cooperation, cooperation_id, "Kooperation")
+        cooperation.end(ended_on or date.today())
+        await uow.save(cooperation)
+    return cooperation

@@ -308,3 +308,46 @@ class MentoringsProjection:
             case _:
                 return
         await conn.execute(update(mentorings).where(mentorings.c.id == data["mentoring_id"]).values(**values))
+
+
+# -- cooperations -----------------------------------------------------------------------------------------
+
+cooperation_metadata = MetaData()
+
+cooperations = Table(
+    "cooperations",
+    cooperation_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("organisation_id", String(36), nullable=False, index=True),
+    Column("partner_id", String(36), nullable=False, index=True),
+    Column("field_of_work", String(40), nullable=False),
+    Column("started_on", Date, nullable=False),
+    Column("ended_on", Date, nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+
+class CooperationsProjection:
+    name = "cooperations"
+    metadata = cooperation_metadata
+
+    async def apply(self, conn: AsyncConnection, event: RecordedEvent) -> None:
+        data = event.data
+        match event.type.removeprefix("ikmo.directory.cooperation."):
+            case "started":
+                await conn.execute(
+                    insert(cooperations).values(
+                        id=data["cooperation_id"],
+                        organisation_id=data["organisation_id"],
+                        partner_id=data["partner_id"],
+                        field_of_work=data["field_of_work"],
+                        started_on=date.fromisoformat(data["started_on"]),
+                        version=event.version,
+                    )
+                )
+            case "ended":
+                await conn.execute(
+                    update(cooperations)
+                    .where(cooperations.c.id == data["cooperation_id"])
+                    .values(ended_on=date.fromisoformat(data["ended_on"]), version=event.version)
+                )

@@ -12,6 +12,7 @@ from services.directory.domain.model import Organisation
 from services.directory.projections import (
     FACETS,
     contacts,
+    cooperations,
     fold,
     mentorings,
     network_memberships,
@@ -19,6 +20,7 @@ from services.directory.projections import (
     organisation_facets,
     organisations,
 )
+from shared.contracts.directory import COOPERATION_PARTNER_KINDS
 from shared.store import EventStore
 from shared.vault import Vault
 
@@ -238,3 +240,64 @@ async def list_mentorings(
 async def get_mentoring(conn: AsyncConnection, mentoring_id: str) -> dict[str, Any] | None:
     found = await list_mentorings(conn, mentoring_id=mentoring_id)
     return found[0] if found else None
+
+
+# -- cooperations -----------------------------------------------------------------------------------------
+
+
+async def cooperations_of(conn: AsyncConnection, organisation_id: str) -> list[dict[str, Any]]:
+    """Cooperations where the organisation is either side, with the other side's name; current first."""
+    c = cooperations.c
+    mo, partner = organisations.alias("mo"), organisations.alias("partner")
+    rows = await conn.execute(
+        select(cooperations, mo.c.name.label("organisation_name"), partner.c.name.label("partner_name"))
+        .outerjoin(mo, mo.c.id == c.organisation_id)
+        .outerjoin(partner, partner.c.id == c.partner_id)
+        .where((c.organisation_id == organisation_id) | (c.partner_id == organisation_id))
+        .order_by(c.ended_on.is_not(None), c.started_on.desc())
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def cooperating_now(conn: AsyncConnection, organisation_id: str, partner_id: str, field: str) -> bool:
+    c = cooperations.c
+    row = await conn.execute(
+        select(c.id).where(
+            c.organisation_id == organisation_id,
+            c.partner_id == partner_id,
+            c.field_of_work == field,
+            c.ended_on.is_(None),
+        )
+    )
+    return row.first() is not None
+
+
+async def current_partner_ids(conn: AsyncConnection, organisation_id: str) -> set[str]:
+    """Everyone the organisation cooperates with now, either way round."""
+    c = cooperations.c
+    rows = await conn.execute(
+        select(c.organisation_id, c.partner_id).where(
+            c.ended_on.is_(None), (c.organisation_id == organisation_id) | (c.partner_id == organisation_id)
+        )
+    )
+    return {p if o == organisation_id else o for o, p in rows}
+
+
+async def cooperation(conn: AsyncConnection, cooperation_id: str) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(select(cooperations.c.organisation_id).where(cooperations.c.id == cooperation_id))
+    ).first()
+    if row is None:
+        return None
+    return next(c for c in await cooperations_of(conn, row.organisation_id) if c["id"] == cooperation_id)
+
+
+async def cooperation_partners(conn: AsyncConnection) -> list[tuple[str, str]]:
+    """(id, name) of the active administrations and services an MO can cooperate with, by name."""
+    kinds = [str(k) for k in COOPERATION_PARTNER_KINDS]
+    rows = await conn.execute(
+        select(organisations.c.id, organisations.c.name)
+        .where(organisations.c.kind.in_(kinds), organisations.c.archived.is_(False))
+        .order_by(organisations.c.name)
+    )
+    return [(r.id, r.name) for r in rows]

@@ -268,3 +268,37 @@ MENTORING_EVENTS: tuple[type[DomainEvent], ...] = (
     MentoringCompleted,
     MentoringEndedEarly,
 )
+
+
+# -- cooperations: an MO works with a district office, a specialist service or a labour-market actor ---------
+
+COOPERATION_PARTNER_KINDS = frozenset(
+    {
+        OrganisationKind.DISTRICT_OFFICE,
+        OrganisationKind.SPECIALIST_SERVICE,
+        OrganisationKind.LABOUR_MARKET_ACTOR,
+    }
+)
+COOPERATING_KINDS = frozenset({OrganisationKind.MO, OrganisationKind.REFUGEE_INITIATIVE})
+
+
+class CooperationStarted(DomainEvent):
+    """An MO (or refugee initiative) began to cooperate with an administration or service in a field."""
+
+    event_type = "ikmo.directory.cooperation.started"
+    cooperation_id: str
+    organisation_id: str
+    partner_id: str
+    field_of_work: FieldOfWork
+    started_on: date
+
+
+class CooperationEnded(DomainEvent):
+    """The cooperation ended."""
+
+    event_type = "ikmo.directory.cooperation.ended"
+    cooperation_id: str
+    ended_on: date
+
+
+COOPERATION_EVENTS: tuple[type[DomainEvent], ...] = (CooperationStarted, CooperationEnded)

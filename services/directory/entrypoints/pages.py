@@ -37,7 +37,7 @@ from services.directory.entrypoints.api import (
 from services.directory.labels import VOCABULARY, label
 from shared.auth.access import public
 from shared.auth.principal import Principal
-from shared.contracts.directory import District, FieldOfWork, LegalForm, OrganisationKind
+from shared.contracts.directory import COOPERATING_KINDS, District, FieldOfWork, LegalForm, OrganisationKind
 from shared.db import read_transaction
 from shared.errors import ConcurrencyError, DomainRuleViolation, IkmoError, InvalidInput, NotFound
 from shared.service import RuntimeDep
@@ -301,6 +301,8 @@ async def organisation_page(
         changes = await queries.history(conn, runtime.store, organisation_id)
         memberships = await queries.networks_of(conn, organisation_id)
         contacts = await queries.contacts_of(conn, organisation_id, Vault())
+        cooperations = await queries.cooperations_of(conn, organisation_id)
+        partners = await queries.cooperation_partners(conn)
     lang = current_language(request)
     return await render(
         request,
@@ -315,6 +317,10 @@ async def organisation_page(
             "change_labels": CHANGE_LABELS,
             "memberships": memberships,
             "contacts": contacts,
+            "cooperations": cooperations,
+            "partners": partners,
+            "may_cooperate": organisation["kind"] in COOPERATING_KINDS,
+            "fields": options("field_of_work", lang),
             "contact_form": contact_form
             or {"name": "", "role": None, "email": "", "phone": "", "consent": False},
             "contact_roles": options("contact_role", lang),

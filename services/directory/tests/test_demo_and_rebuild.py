@@ -41,6 +41,8 @@ async def test_demo_loads_once_and_the_projection_rebuilds_to_the_same(
     yaar = next(o["id"] for o in listed["items"] if o["name"] == "Yaar e.V.")
     contacts = (await client.get(f"/organisations/{yaar}/contacts")).json()
     assert {c["name"] for c in contacts} == {"Leyla Ahmadi (Demo)", "Farid Karimi (Demo)"}
+    cooperations = (await client.get(f"/organisations/{yaar}/cooperations")).json()
+    assert [c["partner_name"] for c in cooperations] == ["Jobcenter Berlin Steglitz-Zehlendorf (Demo)"]
     mentorings = (await client.get("/mentorings")).json()
     assert sorted(m["status"] for m in mentorings) == ["active", "completed", "proposed"]
     networks = (await client.get("/networks")).json()
