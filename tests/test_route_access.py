@@ -60,6 +60,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/cooperations"): STAFF,
         ("GET", "/organisations/{organisation_id}/cooperations"): STAFF_OR_OWN,
         ("POST", "/cooperations/{cooperation_id}/end"): STAFF,
+        ("GET", "/organisations/{organisation_id}/partner-suggestions"): STAFF_OR_OWN,
         # Pages: the same roles as the API they stand beside.
         ("GET", "/"): PUBLIC,  # only a redirect to the list, which asks to sign in
         ("GET", "/verzeichnis"): STAFF,

@@ -301,3 +301,15 @@ async def cooperation_partners(conn: AsyncConnection) -> list[tuple[str, str]]:
         .order_by(organisations.c.name)
     )
     return [(r.id, r.name) for r in rows]
+
+
+async def partner_candidates(conn: AsyncConnection) -> list[dict[str, Any]]:
+    """Every active administration and service that an MO can cooperate with, with its facets."""
+    kinds = [str(k) for k in COOPERATION_PARTNER_KINDS]
+    rows = (
+        await conn.execute(
+            select(organisations).where(organisations.c.kind.in_(kinds), organisations.c.archived.is_(False))
+        )
+    ).all()
+    facets = await _facets_of(conn, [r.id for r in rows])
+    return [_row(r, facets[r.id]) for r in rows]

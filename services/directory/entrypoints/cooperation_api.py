@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.directory import handlers, queries
+from services.directory.domain.partner_search import Candidate, Suggestion, suggest
 from services.directory.entrypoints.api import Staff, StaffOrOwnAccount, ensure_may_act_for
+from services.directory.labels import label
 from shared.contracts.directory import FieldOfWork
 from shared.db import read_transaction
+from shared.errors import NotFound
 from shared.service import RuntimeDep
 
 router = APIRouter(tags=["cooperations"])
@@ -75,3 +78,50 @@ async def end(cooperation_id: str, body: EndIn, runtime: RuntimeDep, _: Staff) -
     async with read_transaction(runtime.engine) as conn:
         found = await queries.cooperation(conn, cooperation_id)
     return found
+
+
+class SuggestionOut(BaseModel):
+    id: str
+    name: str
+    score: int
+    reason: str
+    reason_de: str
+
+
+async def partner_suggestions(runtime: RuntimeDep, organisation_id: str, limit: int = 10) -> list[Suggestion]:
+    """Ranked administrations and services for an organisation (see domain/partner_search.py)."""
+    async with read_transaction(runtime.engine) as conn:
+        found = await queries.get_organisation(conn, organisation_id)
+        if found is None:
+            raise NotFound(
+                f"Organisation {organisation_id} does not exist",
+                f"Organisation {organisation_id} gibt es nicht",
+            )
+        candidates = await queries.partner_candidates(conn)
+        partners = await queries.current_partner_ids(conn, organisation_id)
+    return suggest(_candidate(found), [_candidate(c) for c in candidates], partners, label, limit)
+
+
+def _candidate(row: dict[str, Any]) -> Candidate:
+    return Candidate(
+        row["id"],
+        row["name"],
+        frozenset(row["districts"]),
+        frozenset(row["fields_of_work"]),
+        frozenset(row["languages"]),
+    )
+
+
+@router.get(
+    "/organisations/{organisation_id}/partner-suggestions",
+    response_model=list[SuggestionOut],
+    summary="Administrations and services that fit, each with the reason",
+)
+async def suggestions(
+    organisation_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount, limit: int = Query(10, ge=1, le=50)
+) -> Any:
+    ensure_may_act_for(who, organisation_id)
+    return [
+        {"id": s.id, "name": s.name, "score": s.score, "reason": s.reason_en, "reason_de": s.reason_de}
+        for s in await partner_suggestions(runtime, organisation_id, limit)
+    ]

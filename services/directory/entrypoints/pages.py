@@ -34,6 +34,7 @@ from services.directory.entrypoints.api import (
     StaffOrOwnAccount,
     ensure_may_act_for,
 )
+from services.directory.entrypoints.cooperation_api import partner_suggestions
 from services.directory.labels import VOCABULARY, label
 from shared.auth.access import public
 from shared.auth.principal import Principal
@@ -303,6 +304,11 @@ async def organisation_page(
         contacts = await queries.contacts_of(conn, organisation_id, Vault())
         cooperations = await queries.cooperations_of(conn, organisation_id)
         partners = await queries.cooperation_partners(conn)
+    suggestions = (
+        await partner_suggestions(runtime, organisation_id, 5)
+        if organisation["kind"] in COOPERATING_KINDS
+        else []
+    )
     lang = current_language(request)
     return await render(
         request,
@@ -318,6 +324,7 @@ async def organisation_page(
             "memberships": memberships,
             "contacts": contacts,
             "cooperations": cooperations,
+            "suggestions": suggestions,
             "partners": partners,
             "may_cooperate": organisation["kind"] in COOPERATING_KINDS,
             "fields": options("field_of_work", lang),
