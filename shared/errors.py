@@ -57,3 +57,17 @@ class InvalidInput(IkmoError):
     def __init__(self, message_en: str, message_de: str | None = None, field: str | None = None) -> None:
         super().__init__(message_en, message_de)
         self.field = field
+
+
+class TooManyRequests(IkmoError):
+    """A public route asked too often from one address (HTTP 429); the person can simply wait."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many requests. Please try again in {retry_after} seconds.",
+            f"Zu viele Anfragen. Bitte versuchen Sie es in {retry_after} Sekunden noch einmal.",
+        )
+        self.retry_after = retry_after

@@ -77,6 +77,9 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/verzeichnis/ansprechpersonen/{contact_id}/loeschen"): STAFF,
         ("POST", "/verzeichnis/{organisation_id}/kooperationen"): STAFF,
         ("POST", "/verzeichnis/kooperationen/{cooperation_id}/beenden"): STAFF,
+        ("GET", "/oeffentlich/organisationen"): PUBLIC,  # rate limited; only consenting organisations
+        ("GET", "/oeffentlich/organisationen.csv"): PUBLIC,
+        ("GET", "/oeffentlich/organisationen/{organisation_id}"): PUBLIC,
         ("GET", "/verzeichnis/begleitungen"): STAFF,
         ("POST", "/verzeichnis/begleitungen"): STAFF,
         ("POST", "/verzeichnis/begleitungen/{mentoring_id}/{step}"): STAFF,

@@ -17,6 +17,7 @@ from services.directory.entrypoints import (
     network_api,
     network_pages,
     pages,
+    public_pages,
 )
 from services.directory.entrypoints.api import router
 from services.directory.projections import (
@@ -55,6 +56,7 @@ definition = ServiceDefinition(
         contact_pages.router,
         mentoring_pages.router,
         cooperation_pages.router,
+        public_pages.router,
         pages.router,
     ],
     projections=[

@@ -34,6 +34,7 @@ class OrganisationFilter:
     field_of_work: str | None = None
     language: str | None = None
     include_archived: bool = False
+    public_only: bool = False  # only organisations that consented to a public profile
 
 
 def _has_facet(facet: str, value: str):  # type: ignore[no-untyped-def]
@@ -84,6 +85,8 @@ async def list_organisations(
     conditions = []
     if not where.include_archived:
         conditions.append(organisations.c.archived.is_(False))
+    if where.public_only:
+        conditions.append(organisations.c.public_profile.is_(True))
     if where.kind:
         conditions.append(organisations.c.kind == where.kind)
     if where.legal_form:

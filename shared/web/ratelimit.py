@@ -1,0 +1,42 @@
+"""A small rate limit for public routes (calendar, public profiles, forms): so many requests per client
+address in a sliding window, in memory. Enough for one process of the embedded default; behind a proxy
+the proxy's own limits come first.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+
+from fastapi import Request
+
+from shared.errors import TooManyRequests
+
+
+class RateLimiter:
+    """`public(RateLimiter(60, 60.0))`: at most 60 requests per minute per client address."""
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._seen: defaultdict[str, deque[float]] = defaultdict(deque)
+
+    def hit(self, key: str) -> None:
+        now = self.clock()
+        seen = self._seen[key]
+        while seen and seen[0] <= now - self.window:
+            seen.popleft()
+        if len(seen) >= self.limit:
+            raise TooManyRequests(max(1, math.ceil(seen[0] + self.window - now)))
+        seen.append(now)
+        if len(self._seen) > 10_000:  # forget quiet addresses rather than grow without bound
+            for address in [a for a, times in self._seen.items() if not times]:
+                del self._seen[address]
+
+    def reset(self) -> None:
+        """Forget every address (tests; a restart does the same)."""
+        self._seen.clear()
+
+    async def __call__(self, request: Request) -> None:
+        self.hit(request.client.host if request.client else "unknown")
