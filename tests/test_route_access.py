@@ -61,6 +61,13 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("GET", "/organisations/{organisation_id}/cooperations"): STAFF_OR_OWN,
         ("POST", "/cooperations/{cooperation_id}/end"): STAFF,
         ("GET", "/organisations/{organisation_id}/partner-suggestions"): STAFF_OR_OWN,
+        ("POST", "/committees"): STAFF,
+        ("GET", "/committees"): STAFF,
+        ("GET", "/committees/{committee_id}"): STAFF,
+        ("POST", "/committees/{committee_id}/seats"): STAFF,
+        ("POST", "/committees/{committee_id}/seats/{organisation_id}/vacate"): STAFF,
+        ("POST", "/committees/{committee_id}/dissolve"): STAFF,
+        ("GET", "/organisations/{organisation_id}/committee-seats"): STAFF_OR_OWN,
         # Pages: the same roles as the API they stand beside.
         ("GET", "/"): PUBLIC,  # only a redirect to the list, which asks to sign in
         ("GET", "/verzeichnis"): STAFF,
@@ -89,6 +96,12 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("GET", "/verzeichnis/netzwerke/{network_id}"): STAFF,
         ("POST", "/verzeichnis/netzwerke/{network_id}/beitritt"): STAFF,
         ("POST", "/verzeichnis/netzwerke/{network_id}/austritt/{organisation_id}"): STAFF,
+        ("GET", "/verzeichnis/gremien"): STAFF,
+        ("POST", "/verzeichnis/gremien"): STAFF,
+        ("GET", "/verzeichnis/gremien/{committee_id}"): STAFF,
+        ("POST", "/verzeichnis/gremien/{committee_id}/sitze"): STAFF,
+        ("POST", "/verzeichnis/gremien/{committee_id}/sitze/{organisation_id}/aufgabe"): STAFF,
+        ("POST", "/verzeichnis/gremien/{committee_id}/aufloesen"): STAFF,
     },
 }
 

@@ -7,7 +7,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.directory.committee_projection import CommitteesProjection
 from services.directory.entrypoints import (
+    committee_api,
+    committee_pages,
     contact_api,
     contact_pages,
     cooperation_api,
@@ -28,6 +31,7 @@ from services.directory.projections import (
     OrganisationsProjection,
 )
 from shared.contracts.directory import (
+    COMMITTEE_EVENTS,
     CONTACT_EVENTS,
     COOPERATION_EVENTS,
     MENTORING_EVENTS,
@@ -43,7 +47,12 @@ definition = ServiceDefinition(
     title="IKMO Verzeichnis / Directory",
     description="Organisations of Berlin's migrant-organisation landscape and how they are connected.",
     registry=EventRegistry(
-        *ORGANISATION_EVENTS, *NETWORK_EVENTS, *CONTACT_EVENTS, *MENTORING_EVENTS, *COOPERATION_EVENTS
+        *ORGANISATION_EVENTS,
+        *NETWORK_EVENTS,
+        *CONTACT_EVENTS,
+        *MENTORING_EVENTS,
+        *COOPERATION_EVENTS,
+        *COMMITTEE_EVENTS,
     ),
     # Network pages first: /verzeichnis/netzwerke must not be taken for an organisation's id.
     routers=[
@@ -52,10 +61,12 @@ definition = ServiceDefinition(
         contact_api.router,
         mentoring_api.router,
         cooperation_api.router,
+        committee_api.router,
         network_pages.router,
         contact_pages.router,
         mentoring_pages.router,
         cooperation_pages.router,
+        committee_pages.router,
         public_pages.router,
         pages.router,
     ],
@@ -65,6 +76,7 @@ definition = ServiceDefinition(
         ContactsProjection(),
         MentoringsProjection(),
         CooperationsProjection(),
+        CommitteesProjection(),
     ],
     templates_dir=Path(__file__).parent / "templates",
     locale_dir=pages.LOCALE_DIR,

@@ -274,9 +274,82 @@ COOPERATIONS: list[tuple[str, str, str, str, str | None]] = [
     ),
 ]
 
+# DEMO: district committees and working groups with the MOs represented in them over time:
+# name, kind, district, topic, seats (organisation, representative or None, since, until), dissolved on.
+COMMITTEES: list[dict[str, Any]] = [
+    {
+        "name": "AG Arbeitsmarktintegration Geflüchteter Friedrichshain-Kreuzberg (Demo)",
+        "kind": "working_group",
+        "district": "friedrichshain_kreuzberg",
+        "topic": "Zugang zum Arbeitsmarkt und Anerkennung ausländischer Abschlüsse",
+        "seats": [
+            ("Yaar e.V.", "Leyla Ahmadi (Demo)", "2019-03-01", None),
+            ("Kurdisches Kulturzentrum Kreuzberg e.V. (Demo)", None, "2021-06-01", None),
+        ],
+    },
+    {
+        "name": "Beirat für Integration und Migration Neukölln (Demo)",
+        "kind": "advisory_board",
+        "district": "neukoelln",
+        "topic": "Teilhabe von Migrant*innen im Bezirk",
+        "seats": [
+            ("Elternverein Brücke Neukölln e.V. (Demo)", "Aylin Demir (Demo)", "2023-05-01", None),
+            ("Kurdisches Kulturzentrum Kreuzberg e.V. (Demo)", None, "2020-01-01", "2024-12-31"),
+        ],
+    },
+    {
+        "name": "Migrationsbeirat Lichtenberg (Demo)",
+        "kind": "advisory_board",
+        "district": "lichtenberg",
+        "topic": None,
+        "seats": [("Vietnamesischer Kulturverein Lichtenberg e.V. (Demo)", None, "2020-09-01", None)],
+    },
+    {
+        "name": "Gremium Willkommensstrukturen Marzahn-Hellersdorf (Demo)",
+        "kind": "committee",
+        "district": "marzahn_hellersdorf",
+        "topic": "Kommunale Willkommenskultur mit Verwaltung und Regeldiensten",
+        "seats": [("Syrische Initiative Marzahn (Demo)", None, "2024-02-01", None)],
+    },
+    {
+        "name": "Runder Tisch Geflüchtete Pankow (Demo)",
+        "kind": "working_group",
+        "district": "pankow",
+        "topic": "Unterbringung und Nachbarschaft",
+        "seats": [("Ukrainische Nachbarschaftshilfe Pankow (Demo)", None, "2022-04-01", None)],
+        "dissolved_on": "2024-06-30",
+    },
+]
+
 # DEMO: a later chapter of two of them, so that history, legal-form change and archive show up.
 BECOMES_E_V = "Syrische Initiative Marzahn (Demo)"
 ARCHIVED = ("Polnischer Sozialrat Spandau e.V. (Demo)", "Verein hat sich 2025 aufgelöst (Demo)")
+
+
+async def load_committees(client: httpx.AsyncClient, ids: dict[str, str]) -> None:
+    """The demo committees, with representatives looked up among the organisations' contact persons."""
+    for committee in COMMITTEES:
+        body = {k: committee[k] for k in ("name", "kind", "district", "topic")}
+        created = await client.post("/committees", json=body)
+        created.raise_for_status()
+        url = f"/committees/{created.json()['id']}"
+        for organisation, representative, since, until in committee["seats"]:
+            seat: dict[str, Any] = {"organisation_id": ids[organisation], "taken_on": since}
+            if representative:
+                people = await client.get(f"/organisations/{ids[organisation]}/contacts")
+                people.raise_for_status()
+                seat["representative_id"] = next(
+                    p["id"] for p in people.json() if p["name"] == representative
+                )
+            (await client.post(f"{url}/seats", json=seat)).raise_for_status()
+            if until:
+                vacated = await client.post(
+                    f"{url}/seats/{ids[organisation]}/vacate", json={"vacated_on": until}
+                )
+                vacated.raise_for_status()
+        if committee.get("dissolved_on"):
+            dissolved = await client.post(f"{url}/dissolve", json={"dissolved_on": committee["dissolved_on"]})
+            dissolved.raise_for_status()
 
 
 async def load_demo(client: httpx.AsyncClient) -> int:
@@ -335,4 +408,5 @@ async def load_demo(client: httpx.AsyncClient) -> int:
                 (
                     await client.post(f"{url}/{ids[member]}/leave", json={"left_on": left_on})
                 ).raise_for_status()
+    await load_committees(client, ids)
     return len(ORGANISATIONS)

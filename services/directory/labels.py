@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.contracts.directory import ContactRole, District, FieldOfWork, LegalForm, OrganisationKind
+from shared.contracts.directory import (
+    CommitteeKind,
+    ContactRole,
+    District,
+    FieldOfWork,
+    LegalForm,
+    OrganisationKind,
+)
 
 KINDS = {
     OrganisationKind.MO: ("Migrant*innenorganisation (MO)", "Migrant organisation (MO)"),
@@ -92,6 +99,12 @@ CONTACT_ROLES = {
     ContactRole.VOLUNTEER: ("Ehrenamt", "Volunteer"),
 }
 
+COMMITTEE_KINDS = {
+    CommitteeKind.ADVISORY_BOARD: ("Beirat", "Advisory board"),
+    CommitteeKind.COMMITTEE: ("Gremium", "Committee"),
+    CommitteeKind.WORKING_GROUP: ("Arbeitsgruppe", "Working group"),
+}
+
 VOCABULARY: dict[str, dict] = {  # type: ignore[type-arg]
     "kind": KINDS,
     "legal_form": LEGAL_FORMS,
@@ -99,6 +112,7 @@ VOCABULARY: dict[str, dict] = {  # type: ignore[type-arg]
     "field_of_work": FIELDS_OF_WORK,
     "language": LANGUAGES,
     "contact_role": CONTACT_ROLES,
+    "committee_kind": COMMITTEE_KINDS,
 }
 
 

@@ -302,3 +302,59 @@ class CooperationEnded(DomainEvent):
 
 
 COOPERATION_EVENTS: tuple[type[DomainEvent], ...] = (CooperationStarted, CooperationEnded)
+
+
+# -- committee seats: MOs represented in district committees (Beiräte, Gremien, Arbeitsgruppen) -------------
+
+
+class CommitteeKind(StrEnum):
+    ADVISORY_BOARD = "advisory_board"  # Beirat (e.g. Integrationsbeirat, Migrationsbeirat)
+    COMMITTEE = "committee"  # Gremium / Ausschuss
+    WORKING_GROUP = "working_group"  # Arbeitsgruppe / Arbeitskreis
+
+
+class CommitteeRecorded(DomainEvent):
+    """A committee was entered into the directory; without a district it works for all of Berlin."""
+
+    event_type = "ikmo.directory.committee.recorded"
+    committee_id: str
+    name: str
+    kind: CommitteeKind
+    district: District | None
+    topic: str | None
+
+
+class CommitteeSeatTaken(DomainEvent):
+    """An MO (or refugee initiative) holds a seat in the committee from `taken_on`; its representative
+    appears only as the pseudonymous id of one of its contact persons."""
+
+    event_type = "ikmo.directory.committee.seat_taken"
+    committee_id: str
+    organisation_id: str
+    representative_id: str | None = Field(description="Contact person id (pseudonymous), if named")
+    taken_on: date
+
+
+class CommitteeSeatVacated(DomainEvent):
+    """The organisation no longer holds its seat; its period ends on `vacated_on`."""
+
+    event_type = "ikmo.directory.committee.seat_vacated"
+    committee_id: str
+    organisation_id: str
+    vacated_on: date
+
+
+class CommitteeDissolved(DomainEvent):
+    """The committee no longer meets; every seat still held ends on `dissolved_on`."""
+
+    event_type = "ikmo.directory.committee.dissolved"
+    committee_id: str
+    dissolved_on: date
+
+
+COMMITTEE_EVENTS: tuple[type[DomainEvent], ...] = (
+    CommitteeRecorded,
+    CommitteeSeatTaken,
+    CommitteeSeatVacated,
+    CommitteeDissolved,
+)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from shared.contracts.directory import ContactRole, District, FieldOfWork, LegalForm, OrganisationKind
+from shared.contracts.directory import (
+    CommitteeKind,
+    ContactRole,
+    District,
+    FieldOfWork,
+    LegalForm,
+    OrganisationKind,
+)
 
 
 @dataclass(frozen=True)
@@ -79,3 +86,35 @@ class AddContactPerson:
     consent: bool
     email: str | None = None
     phone: str | None = None
+
+
+@dataclass(frozen=True)
+class RecordCommittee:
+    name: str
+    kind: CommitteeKind
+    district: District | None = None  # None: a committee for all of Berlin
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class TakeSeat:
+    committee_id: str
+    organisation_id: str
+    representative_id: str | None = None  # one of the organisation's contact persons
+    taken_on: date | None = None  # today when not given
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class VacateSeat:
+    committee_id: str
+    organisation_id: str
+    vacated_on: date | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class DissolveCommittee:
+    committee_id: str
+    dissolved_on: date | None = None
+    expected_version: int | None = None

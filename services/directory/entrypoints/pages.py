@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from services.directory import handlers, queries
+from services.directory import committee_queries, handlers, queries
 from services.directory.domain.commands import (
     ArchiveOrganisation,
     ChangeLegalForm,
@@ -303,6 +303,7 @@ async def organisation_page(
         memberships = await queries.networks_of(conn, organisation_id)
         contacts = await queries.contacts_of(conn, organisation_id, Vault())
         cooperations = await queries.cooperations_of(conn, organisation_id)
+        seats = await committee_queries.seats_of(conn, organisation_id)
         partners = await queries.cooperation_partners(conn)
     suggestions = (
         await partner_suggestions(runtime, organisation_id, 5)
@@ -324,6 +325,7 @@ async def organisation_page(
             "memberships": memberships,
             "contacts": contacts,
             "cooperations": cooperations,
+            "seats": seats,
             "suggestions": suggestions,
             "partners": partners,
             "may_cooperate": organisation["kind"] in COOPERATING_KINDS,

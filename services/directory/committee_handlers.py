@@ -1,0 +1,70 @@
+"""Command handlers for committees and their seats: load -> decide -> save in one unit of work.
+
+The organisation's state (exists, not archived, its kind) and the representative's (a current contact of
+that very organisation) are read from their own aggregates in the same transaction as the append.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from services.directory.domain.commands import DissolveCommittee, RecordCommittee, TakeSeat, VacateSeat
+from services.directory.domain.committee import Committee
+from services.directory.domain.contact import ContactPerson
+from services.directory.handlers import UowFactory
+from services.directory.handlers import _active_organisation as active_organisation
+from shared.errors import ConcurrencyError, InvalidInput
+from shared.store.uow import UnitOfWork
+
+WHAT_DE = "Gremium"
+
+
+async def _load(uow: UnitOfWork, committee_id: str, expected_version: int | None) -> Committee:
+    committee = await uow.get(Committee, committee_id, WHAT_DE)
+    if expected_version is not None and committee.version != expected_version:
+        raise ConcurrencyError(committee.stream_id, expected_version, committee.version)
+    return committee
+
+
+async def record_committee(uow_factory: UowFactory, cmd: RecordCommittee) -> Committee:
+    committee = Committee.record(str(uuid.uuid4()), cmd.name, cmd.kind, cmd.district, cmd.topic)
+    async with uow_factory() as uow:
+        await uow.save(committee)
+    return committee
+
+
+async def take_seat(uow_factory: UowFactory, cmd: TakeSeat) -> Committee:
+    async with uow_factory() as uow:
+        committee = await _load(uow, cmd.committee_id, cmd.expected_version)
+        organisation = await active_organisation(uow, cmd.organisation_id)
+        assert organisation.kind is not None
+        if cmd.representative_id is not None:
+            contact = await uow.get(ContactPerson, cmd.representative_id, "Ansprechperson")
+            if contact.organisation_id != cmd.organisation_id or contact.removed or contact.erased:
+                raise InvalidInput(
+                    "The representative must be a current contact person of this organisation.",
+                    "Die Vertretung muss eine aktuelle Ansprechperson dieser Organisation sein.",
+                    field="representative_id",
+                )
+        committee.take_seat(
+            (cmd.organisation_id, organisation.kind), cmd.representative_id, cmd.taken_on or date.today()
+        )
+        await uow.save(committee)
+    return committee
+
+
+async def vacate_seat(uow_factory: UowFactory, cmd: VacateSeat) -> Committee:
+    async with uow_factory() as uow:
+        committee = await _load(uow, cmd.committee_id, cmd.expected_version)
+        committee.vacate_seat(cmd.organisation_id, cmd.vacated_on or date.today())
+        await uow.save(committee)
+    return committee
+
+
+async def dissolve_committee(uow_factory: UowFactory, cmd: DissolveCommittee) -> Committee:
+    async with uow_factory() as uow:
+        committee = await _load(uow, cmd.committee_id, cmd.expected_version)
+        committee.dissolve(cmd.dissolved_on or date.today())
+        await uow.save(committee)
+    return committee
