@@ -23,6 +23,7 @@ HEALTH = {("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC, ("GET", "/met
 
 STAFF = frozenset({"via", "tbb", "cld", "admin"})
 STAFF_OR_OWN = STAFF | {"organisation"}
+VIA_WRITES = frozenset({"via", "admin"})  # the events are VIA's
 EVERYONE = frozenset({"via", "tbb", "cld", "senate", "admin", "organisation", "integrator"})
 
 # (method, path) -> allowed roles, or PUBLIC. One table per service.
@@ -102,6 +103,24 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/verzeichnis/gremien/{committee_id}/sitze"): STAFF,
         ("POST", "/verzeichnis/gremien/{committee_id}/sitze/{organisation_id}/aufgabe"): STAFF,
         ("POST", "/verzeichnis/gremien/{committee_id}/aufloesen"): STAFF,
+    },
+    "events": {
+        **HEALTH,
+        ("POST", "/events"): VIA_WRITES,
+        ("GET", "/events"): STAFF,
+        ("GET", "/events/{event_id}"): STAFF,
+        ("PATCH", "/events/{event_id}"): VIA_WRITES,
+        ("POST", "/events/{event_id}/capacity"): VIA_WRITES,
+        ("POST", "/events/{event_id}/publish"): VIA_WRITES,
+        ("POST", "/events/{event_id}/cancel"): VIA_WRITES,
+        ("POST", "/events/{event_id}/complete"): VIA_WRITES,
+        ("GET", "/events/{event_id}/registrations"): VIA_WRITES,  # personal data: VIA's only
+        ("POST", "/events/{event_id}/registrations"): VIA_WRITES,
+        ("POST", "/events/{event_id}/registrations/{registration_id}/cancel"): VIA_WRITES,
+        ("GET", "/notices"): VIA_WRITES,
+        ("GET", "/organisations"): STAFF,
+        ("GET", "/networks"): STAFF,
+        ("GET", "/vocabulary"): EVERYONE,
     },
 }
 

@@ -1,0 +1,72 @@
+"""The events service: its definition, and the ASGI app uvicorn runs (`services.events.app:app`)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.events import notices, replica
+from services.events.entrypoints.api import router
+from services.events.entrypoints.consumers import directory_consumer
+from services.events.mail import MailSettings, NoticeDispatcher
+from services.events.projections import CalendarProjection
+from shared.contracts.events import EVENT_EVENTS, REGISTRATION_EVENTS
+from shared.db import create_tables
+from shared.domain import EventRegistry
+from shared.service import Runtime, ServiceDefinition, create_app
+from shared.settings import Settings
+
+definition = ServiceDefinition(
+    name="events",
+    title="IKMO Veranstaltungen / Events (VIA)",
+    description="VIA's calendar: seminars, workshops, Fachtage and talks, registrations with a waitlist.",
+    registry=EventRegistry(*EVENT_EVENTS, *REGISTRATION_EVENTS),
+    routers=[router],
+    projections=[CalendarProjection()],
+    consumers=[directory_consumer],
+    templates_dir=Path(__file__).parent / "templates",
+    locale_dir=Path(__file__).parent / "locale",
+)
+
+
+def build_app(
+    settings: Settings | None = None,
+    database_url: str | None = None,
+    engine: AsyncEngine | None = None,
+    mail: MailSettings | None = None,
+) -> FastAPI:
+    """The kernel's app plus what only this service has: the directory's copy, the mail outbox and its
+    dispatcher. Their tables are no read models of the log (a rebuild must not empty them), so they are
+    created here, before the consumers start."""
+    app = create_app(definition, settings, database_url, engine)
+    runtime: Runtime = app.state.runtime
+    dispatcher = NoticeDispatcher(runtime.engine, mail or MailSettings())
+    app.state.notice_dispatcher = dispatcher
+    kernel_lifespan = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        if runtime.engine.dialect.name == "sqlite" and runtime.engine.url.database:
+            Path(runtime.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+        await create_tables(runtime.engine, replica.metadata, notices.metadata)
+        async with kernel_lifespan(app_):
+            dispatcher.start()
+            try:
+                yield
+            finally:
+                await dispatcher.stop()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app` is built on first access (uvicorn's), so importing the definition touches no files."""
+    if name == "app":
+        globals()["app"] = built = build_app()
+        return built
+    raise AttributeError(name)

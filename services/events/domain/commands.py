@@ -1,0 +1,84 @@
+"""Commands: what a person or program asks the events service to do (imperative names).
+
+Organisations arrive already looked up (`OrganisationRef`): whether one exists and is active is the
+handler's question to the replica of the directory; which kind may host or speak is the domain's rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.contracts.directory import District, OrganisationKind
+from shared.contracts.events import EventFormat, FundingLine, Topic
+
+
+@dataclass(frozen=True)
+class OrganisationRef:
+    """An organisation named by id; kind and name are filled in when the handler looked it up."""
+
+    id: str
+    kind: OrganisationKind | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """Everything that describes an event except its places (capacity has rules of its own)."""
+
+    title: str
+    format: EventFormat
+    topics: tuple[Topic, ...]
+    funding_line: FundingLine
+    starts_at: datetime
+    ends_at: datetime
+    registration_deadline: datetime
+    online: bool = False
+    venue: str | None = None
+    district: District | None = None
+    description: str | None = None
+    network_id: str | None = None
+    host: OrganisationRef | None = None
+    speakers: tuple[OrganisationRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class DraftEvent:
+    plan: EventPlan
+    capacity: int
+
+
+@dataclass(frozen=True)
+class ChangeEventDetails:
+    """Only the named fields of the plan change (`EventPlan` field names; None clears an optional one)."""
+
+    event_id: str
+    changes: Mapping[str, Any]
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangeCapacity:
+    event_id: str
+    capacity: int
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Register:
+    """A person registers, usually on behalf of an organisation.
+
+    `late` lets staff register someone after the deadline (a registration by phone on the day); the
+    public form never sets it. The token is the secret of the person's cancellation link.
+    """
+
+    event_id: str
+    name: str
+    email: str
+    organisation_id: str | None = None
+    phone: str | None = None
+    late: bool = False
+    registration_id: str = ""
+    cancel_token: str = field(default="", repr=False)

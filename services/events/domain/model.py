@@ -1,0 +1,574 @@
+"""The event aggregate: one event of VIA's calendar together with its registrations and waitlist.
+
+Why one aggregate: the waitlist's rules span every registration of an event. Deciding them inside one
+stream, appended with its expected version, means two concurrent registrations for the last place cannot
+both win (the second append conflicts and is decided again on the new state), and promotions happen in
+the same append as the cancellation that frees the place, in waitlist order, with no job running later.
+
+Rules (German and English messages, since people read them):
+- a title of 3 to 200 characters, at least one topic, an end after the start, a registration deadline
+  no later than the start; in person needs a venue and a district, online needs neither;
+- 1 to 1000 places; never fewer places than confirmed registrations;
+- a network meeting belongs to a directory network; an Arbeitsmarktgespräch is hosted by an MO (or
+  refugee initiative) and has speakers from labour-market institutions;
+- draft → published → completed, or cancelled from draft or published; completed only once it began;
+- registration only while published and (except for staff) until the deadline; one active registration
+  per e-mail address; a place while places are free, else the waitlist;
+- a cancelled confirmed registration, or more places, promote the first on the waitlist at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+
+from services.events.domain.commands import EventPlan, OrganisationRef, Register
+from shared.contracts.directory import District, OrganisationKind
+from shared.contracts.events import (
+    CancelledBy,
+    EventCancelled,
+    EventCapacityChanged,
+    EventCompleted,
+    EventDetailsChanged,
+    EventDrafted,
+    EventFormat,
+    EventPublished,
+    EventStatus,
+    FundingLine,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationRecorded,
+    RegistrationStatus,
+    RegistrationWaitlisted,
+    Topic,
+)
+from shared.domain import Aggregate, DomainEvent
+from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+
+TITLE_MIN, TITLE_MAX = 3, 200
+TEXT_MAX = 4000
+VENUE_MAX = 300
+CAPACITY_MIN, CAPACITY_MAX = 1, 1000
+NAME_MIN, NAME_MAX = 2, 200
+EMAIL_MAX = 254
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()/-]{5,30}$")
+
+HOST_KINDS = frozenset({OrganisationKind.MO, OrganisationKind.REFUGEE_INITIATIVE})
+SPEAKER_KINDS_OF_LABOUR_MARKET_TALK = frozenset({OrganisationKind.LABOUR_MARKET_ACTOR})
+
+
+@dataclass(frozen=True)
+class Details:
+    """An event's description as the aggregate keeps it (ids only, never organisation names)."""
+
+    title: str
+    format: EventFormat
+    topics: tuple[Topic, ...]
+    funding_line: FundingLine
+    starts_at: datetime
+    ends_at: datetime
+    registration_deadline: datetime
+    online: bool
+    venue: str | None
+    district: District | None
+    description: str | None
+    network_id: str | None
+    host_organisation_id: str | None
+    speaker_organisation_ids: tuple[str, ...]
+
+
+@dataclass
+class Registration:
+    id: str
+    name: str
+    email: str
+    phone: str | None
+    organisation_id: str | None
+    cancel_token: str = field(repr=False)
+    cancel_token_hash: str
+    status: RegistrationStatus | None = None  # None between recorded and confirmed/waitlisted
+
+    @property
+    def active(self) -> bool:
+        return self.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+
+
+def token_hash(token: str) -> str:
+    """How a personal link finds its registration without the log holding the link in the clear."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalised_email(email: str) -> str:
+    return email.strip().casefold()
+
+
+def _clean(text: str | None) -> str | None:
+    cleaned = " ".join(text.split()) if text else ""
+    return cleaned or None
+
+
+def _too_long(field: str, limit: int) -> InvalidInput:
+    return InvalidInput(
+        f"At most {limit} characters, please.", f"Bitte höchstens {limit} Zeichen.", field=field
+    )
+
+
+def valid_details(plan: EventPlan) -> Details:
+    """The plan checked field by field; the first problem is raised with its field."""
+    title = _clean(plan.title) or ""
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        raise InvalidInput(
+            f"The title must have {TITLE_MIN} to {TITLE_MAX} characters.",
+            f"Der Titel muss {TITLE_MIN} bis {TITLE_MAX} Zeichen haben.",
+            field="title",
+        )
+    topics = tuple(dict.fromkeys(plan.topics))
+    if not topics:
+        raise InvalidInput("Choose at least one topic.", "Bitte mindestens ein Thema wählen.", field="topics")
+    for name in ("starts_at", "ends_at", "registration_deadline"):
+        if getattr(plan, name).tzinfo is None:
+            raise InvalidInput(
+                "Give the time with its time zone.", "Bitte die Uhrzeit mit Zeitzone angeben.", field=name
+            )
+    if plan.ends_at <= plan.starts_at:
+        raise InvalidInput(
+            "The end must be after the start.", "Das Ende muss nach dem Beginn liegen.", field="ends_at"
+        )
+    if plan.registration_deadline > plan.starts_at:
+        raise InvalidInput(
+            "The registration deadline must not be after the start.",
+            "Die Anmeldefrist darf nicht nach dem Beginn liegen.",
+            field="registration_deadline",
+        )
+    venue = _clean(plan.venue)
+    if venue and len(venue) > VENUE_MAX:
+        raise _too_long("venue", VENUE_MAX)
+    if not plan.online and venue is None:
+        raise InvalidInput(
+            "Give the venue, or mark the event as online.",
+            "Bitte den Ort angeben oder die Veranstaltung als online kennzeichnen.",
+            field="venue",
+        )
+    if not plan.online and plan.district is None:
+        raise InvalidInput(
+            "Choose the district of the venue.", "Bitte den Bezirk des Veranstaltungsorts wählen.", "district"
+        )
+    description = (plan.description or "").strip() or None
+    if description and len(description) > TEXT_MAX:
+        raise _too_long("description", TEXT_MAX)
+    if plan.format == EventFormat.NETWORK_MEETING and not plan.network_id:
+        raise InvalidInput(
+            "A network meeting belongs to a network: choose it.",
+            "Ein Netzwerktreffen gehört zu einem Netzwerk: bitte das Netzwerk wählen.",
+            field="network_id",
+        )
+    speakers = tuple(dict.fromkeys(plan.speakers))
+    if plan.format == EventFormat.LABOUR_MARKET_TALK:
+        _check_labour_market_talk(plan.host, speakers)
+    if plan.host is not None and any(s.id == plan.host.id for s in speakers):
+        raise InvalidInput(
+            "The host is not also one of the speaking organisations.",
+            "Die gastgebende Organisation ist nicht zugleich referierende Organisation.",
+            field="speaker_organisation_ids",
+        )
+    return Details(
+        title=title,
+        format=plan.format,
+        topics=topics,
+        funding_line=plan.funding_line,
+        starts_at=plan.starts_at,
+        ends_at=plan.ends_at,
+        registration_deadline=plan.registration_deadline,
+        online=plan.online,
+        venue=venue,
+        district=plan.district,
+        description=description,
+        network_id=plan.network_id or None,
+        host_organisation_id=plan.host.id if plan.host else None,
+        speaker_organisation_ids=tuple(s.id for s in speakers),
+    )
+
+
+def _check_labour_market_talk(host: OrganisationRef | None, speakers: tuple[OrganisationRef, ...]) -> None:
+    if host is None or host.kind not in HOST_KINDS:
+        raise InvalidInput(
+            "An Arbeitsmarktgespräch is hosted by a migrant organisation or refugee initiative.",
+            "Ein Arbeitsmarktgespräch findet bei einer Migrant*innenorganisation oder "
+            "Geflüchteteninitiative statt: bitte sie als Gastgeberin wählen.",
+            field="host_organisation_id",
+        )
+    if not speakers:
+        raise InvalidInput(
+            "Name at least one labour-market institution whose people speak.",
+            "Bitte mindestens eine Arbeitsmarktinstitution nennen, deren Referent*innen kommen.",
+            field="speaker_organisation_ids",
+        )
+    wrong = [s.name or s.id for s in speakers if s.kind not in SPEAKER_KINDS_OF_LABOUR_MARKET_TALK]
+    if wrong:
+        raise InvalidInput(
+            f"Not a labour-market institution: {', '.join(wrong)}.",
+            f"Keine Arbeitsmarktinstitution: {', '.join(wrong)}.",
+            field="speaker_organisation_ids",
+        )
+
+
+def valid_capacity(capacity: int) -> int:
+    if not CAPACITY_MIN <= capacity <= CAPACITY_MAX:
+        raise InvalidInput(
+            f"Places: {CAPACITY_MIN} to {CAPACITY_MAX}.",
+            f"Plätze: {CAPACITY_MIN} bis {CAPACITY_MAX}.",
+            field="capacity",
+        )
+    return capacity
+
+
+def valid_person(cmd: Register) -> tuple[str, str, str | None]:
+    name = _clean(cmd.name) or ""
+    if not NAME_MIN <= len(name) <= NAME_MAX:
+        raise InvalidInput(
+            "Please give your name.", "Bitte geben Sie Ihren Namen an (mindestens 2 Zeichen).", field="name"
+        )
+    email = cmd.email.strip()
+    if len(email) > EMAIL_MAX or not _EMAIL.match(email):
+        raise InvalidInput(
+            "Please give an e-mail address such as name@example.org.",
+            "Bitte eine E-Mail-Adresse wie name@beispiel.de angeben.",
+            field="email",
+        )
+    phone = _clean(cmd.phone)
+    if phone and not _PHONE.match(phone):
+        raise InvalidInput(
+            "Please give a phone number of digits, such as +49 30 1234567.",
+            "Bitte eine Telefonnummer aus Ziffern angeben, z. B. +49 30 1234567.",
+            field="phone",
+        )
+    return name, email, phone
+
+
+def _details_event(cls: type, event_id: str, details: Details, **extra: object) -> DomainEvent:
+    return cls(  # type: ignore[no-any-return]
+        event_id=event_id,
+        title=details.title,
+        format=details.format,
+        topics=list(details.topics),
+        funding_line=details.funding_line,
+        starts_at=details.starts_at,
+        ends_at=details.ends_at,
+        online=details.online,
+        venue=details.venue,
+        district=details.district,
+        registration_deadline=details.registration_deadline,
+        description=details.description,
+        network_id=details.network_id,
+        host_organisation_id=details.host_organisation_id,
+        speaker_organisation_ids=list(details.speaker_organisation_ids),
+        **extra,
+    )
+
+
+class Event(Aggregate):
+    stream_prefix = "event"
+
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.details: Details | None = None
+        self.capacity = 0
+        self.status = EventStatus.DRAFT
+        self.registrations: dict[str, Registration] = {}
+        self.waitlist: list[str] = []  # registration ids, first in line first
+
+    # -- reading the state --------------------------------------------------------------------------------
+
+    @property
+    def confirmed(self) -> list[Registration]:
+        return [r for r in self.registrations.values() if r.status == RegistrationStatus.CONFIRMED]
+
+    @property
+    def free_places(self) -> int:
+        return max(0, self.capacity - len(self.confirmed))
+
+    def active_registration_of(self, email: str) -> Registration | None:
+        wanted = normalised_email(email)
+        for registration in self.registrations.values():
+            if registration.active and normalised_email(registration.email) == wanted:
+                return registration
+        return None
+
+    def registration(self, registration_id: str) -> Registration:
+        found = self.registrations.get(registration_id)
+        if found is None:
+            raise NotFound(
+                f"Registration {registration_id} does not exist",
+                f"Die Anmeldung {registration_id} gibt es nicht",
+            )
+        return found
+
+    def registration_by_token(self, token: str) -> Registration | None:
+        wanted = token_hash(token)
+        return next((r for r in self.registrations.values() if r.cancel_token_hash == wanted), None)
+
+    # -- decisions: the event -----------------------------------------------------------------------------
+
+    @classmethod
+    def draft(cls, event_id: str, plan: EventPlan, capacity: int) -> Event:
+        details = valid_details(plan)
+        event = cls(event_id)
+        event._record(_details_event(EventDrafted, event_id, details, capacity=valid_capacity(capacity)))
+        return event
+
+    def change_details(self, plan: EventPlan) -> None:
+        self._ensure_open("changed")
+        assert self.details is not None
+        new = valid_details(plan)
+        changed = [f.name for f in fields(Details) if getattr(new, f.name) != getattr(self.details, f.name)]
+        if changed:
+            self._record(_details_event(EventDetailsChanged, self.id, new, changed=changed))
+
+    def change_capacity(self, capacity: int) -> None:
+        self._ensure_open("changed")
+        valid_capacity(capacity)
+        confirmed = len(self.confirmed)
+        if capacity < confirmed:
+            raise DomainRuleViolation(
+                f"{confirmed} places are confirmed; the event cannot have fewer places than that.",
+                f"{confirmed} Plätze sind bestätigt; weniger Plätze als das sind nicht möglich.",
+            )
+        if capacity == self.capacity:
+            return
+        self._record(
+            EventCapacityChanged(event_id=self.id, capacity=capacity, previous_capacity=self.capacity)
+        )
+        self._promote_while_free()
+
+    def publish(self) -> None:
+        if self.status == EventStatus.PUBLISHED:
+            return
+        if self.status != EventStatus.DRAFT:
+            raise self._not_in(self.status, "published")
+        self._record(EventPublished(event_id=self.id))
+
+    def cancel(self, reason: str | None) -> None:
+        if self.status == EventStatus.CANCELLED:
+            return
+        self._ensure_open("cancelled")
+        self._record(EventCancelled(event_id=self.id, reason=_clean(reason)))
+
+    def complete(self, now: datetime) -> None:
+        if self.status == EventStatus.COMPLETED:
+            return
+        if self.status != EventStatus.PUBLISHED:
+            raise self._not_in(self.status, "completed")
+        assert self.details is not None
+        if now < self.details.starts_at:
+            raise DomainRuleViolation(
+                "The event has not begun yet; it can be completed once it has taken place.",
+                "Die Veranstaltung hat noch nicht begonnen; abschließen lässt sie sich, wenn sie "
+                "stattgefunden hat.",
+            )
+        self._record(EventCompleted(event_id=self.id))
+
+    # -- decisions: registrations -------------------------------------------------------------------------
+
+    def register(self, cmd: Register, now: datetime) -> Registration:
+        """A place while places are free (and nobody waits), else the waitlist."""
+        name, email, phone = valid_person(cmd)
+        assert self.details is not None
+        if self.status != EventStatus.PUBLISHED:
+            raise {
+                EventStatus.DRAFT: DomainRuleViolation(
+                    "Registration is not open yet.", "Die Anmeldung ist noch nicht geöffnet."
+                ),
+                EventStatus.CANCELLED: DomainRuleViolation(
+                    "This event was cancelled.", "Diese Veranstaltung wurde abgesagt."
+                ),
+                EventStatus.COMPLETED: DomainRuleViolation(
+                    "This event has already taken place.", "Diese Veranstaltung hat bereits stattgefunden."
+                ),
+            }[self.status]
+        if not cmd.late and now > self.details.registration_deadline:
+            raise DomainRuleViolation(
+                "The registration deadline has passed.", "Die Anmeldefrist ist leider abgelaufen."
+            )
+        existing = self.active_registration_of(email)
+        if existing is not None:
+            where_en, where_de = (
+                ("have a place", "haben einen Platz")
+                if existing.status == RegistrationStatus.CONFIRMED
+                else ("are on the waitlist", "stehen auf der Warteliste")
+            )
+            raise DomainRuleViolation(
+                f"You are already registered with this e-mail address and {where_en}. "
+                "Your confirmation e-mail has the link to cancel.",
+                f"Sie sind mit dieser E-Mail-Adresse schon angemeldet und {where_de}. "
+                "Den Link zum Stornieren finden Sie in Ihrer Bestätigungs-E-Mail.",
+            )
+        if not cmd.registration_id or not cmd.cancel_token:
+            raise ValueError("a registration needs its id and the secret of its link")
+        self._record(
+            RegistrationRecorded(
+                event_id=self.id,
+                registration_id=cmd.registration_id,
+                name=name,
+                email=email,
+                phone=phone,
+                cancel_token=cmd.cancel_token,
+                cancel_token_hash=token_hash(cmd.cancel_token),
+            )
+        )
+        common = {
+            "event_id": self.id,
+            "registration_id": cmd.registration_id,
+            "organisation_id": cmd.organisation_id,
+        }
+        if self.free_places > 0 and not self.waitlist:
+            self._record(RegistrationConfirmed(**common))
+        else:
+            self._record(RegistrationWaitlisted(**common, position=len(self.waitlist) + 1))
+        return self.registrations[cmd.registration_id]
+
+    def cancel_registration(self, registration_id: str, by: CancelledBy) -> bool:
+        """Withdraw one registration; a freed place goes to the first in line. False if nothing changed."""
+        registration = self.registration(registration_id)
+        if not registration.active or self.status == EventStatus.CANCELLED:
+            return False  # a link clicked twice, or the whole event is off anyway
+        if self.status == EventStatus.COMPLETED:
+            raise DomainRuleViolation(
+                "The event has taken place; its registrations stay as they are.",
+                "Die Veranstaltung hat stattgefunden; ihre Anmeldungen bleiben, wie sie sind.",
+            )
+        assert registration.status is not None
+        self._record(
+            RegistrationCancelled(
+                event_id=self.id,
+                registration_id=registration_id,
+                organisation_id=registration.organisation_id,
+                was=registration.status,
+                by=by,
+            )
+        )
+        self._promote_while_free()
+        return True
+
+    def _promote_while_free(self) -> None:
+        if self.status != EventStatus.PUBLISHED:
+            return
+        while self.waitlist and self.free_places > 0:
+            first = self.registrations[self.waitlist[0]]
+            self._record(
+                RegistrationPromoted(
+                    event_id=self.id, registration_id=first.id, organisation_id=first.organisation_id
+                )
+            )
+
+    # -- guards -------------------------------------------------------------------------------------------
+
+    def _ensure_open(self, what: str) -> None:
+        if self.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
+            raise self._not_in(self.status, what)
+
+    @staticmethod
+    def _not_in(status: EventStatus, what: str) -> DomainRuleViolation:
+        de_status = {
+            EventStatus.DRAFT: "ein Entwurf",
+            EventStatus.PUBLISHED: "veröffentlicht",
+            EventStatus.COMPLETED: "abgeschlossen",
+            EventStatus.CANCELLED: "abgesagt",
+        }[status]
+        de_what = {"published": "veröffentlicht", "completed": "abgeschlossen", "cancelled": "abgesagt"}
+        return DomainRuleViolation(
+            f"The event is {status.value} and cannot be {what}.",
+            f"Die Veranstaltung ist {de_status} und kann nicht {de_what.get(what, 'geändert')} werden.",
+        )
+
+    # -- state --------------------------------------------------------------------------------------------
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case EventDrafted():
+                self.details = _details_of(event)
+                self.capacity = event.capacity
+            case EventDetailsChanged():
+                self.details = _details_of(event)
+            case EventCapacityChanged():
+                self.capacity = event.capacity
+            case EventPublished():
+                self.status = EventStatus.PUBLISHED
+            case EventCancelled():
+                self.status = EventStatus.CANCELLED
+            case EventCompleted():
+                self.status = EventStatus.COMPLETED
+            case RegistrationRecorded():
+                self.registrations[event.registration_id] = Registration(
+                    id=event.registration_id,
+                    name=event.name,
+                    email=event.email,
+                    phone=event.phone,
+                    organisation_id=None,
+                    cancel_token=event.cancel_token,
+                    cancel_token_hash=event.cancel_token_hash,
+                )
+            case RegistrationConfirmed():
+                registration = self.registrations[event.registration_id]
+                registration.status = RegistrationStatus.CONFIRMED
+                registration.organisation_id = event.organisation_id
+            case RegistrationWaitlisted():
+                registration = self.registrations[event.registration_id]
+                registration.status = RegistrationStatus.WAITLISTED
+                registration.organisation_id = event.organisation_id
+                self.waitlist.append(event.registration_id)
+            case RegistrationPromoted():
+                self.registrations[event.registration_id].status = RegistrationStatus.CONFIRMED
+                self.waitlist.remove(event.registration_id)
+            case RegistrationCancelled():
+                self.registrations[event.registration_id].status = RegistrationStatus.CANCELLED
+                if event.registration_id in self.waitlist:
+                    self.waitlist.remove(event.registration_id)
+
+
+def _details_of(event: EventDrafted | EventDetailsChanged) -> Details:
+    return Details(
+        title=event.title,
+        format=event.format,
+        topics=tuple(event.topics),
+        funding_line=event.funding_line,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        registration_deadline=event.registration_deadline,
+        online=event.online,
+        venue=event.venue,
+        district=event.district,
+        description=event.description,
+        network_id=event.network_id,
+        host_organisation_id=event.host_organisation_id,
+        speaker_organisation_ids=tuple(event.speaker_organisation_ids),
+    )
+
+
+def plan_of(details: Details, changes: Mapping[str, Any] | None = None) -> EventPlan:
+    """The current description as a plan, with the given fields replaced (organisations by id only)."""
+    unknown = set(changes or {}) - {f.name for f in fields(EventPlan)}
+    if unknown:
+        raise ValueError(f"not fields of a plan: {sorted(unknown)}")
+    plan = EventPlan(
+        title=details.title,
+        format=details.format,
+        topics=details.topics,
+        funding_line=details.funding_line,
+        starts_at=details.starts_at,
+        ends_at=details.ends_at,
+        registration_deadline=details.registration_deadline,
+        online=details.online,
+        venue=details.venue,
+        district=details.district,
+        description=details.description,
+        network_id=details.network_id,
+        host=OrganisationRef(details.host_organisation_id) if details.host_organisation_id else None,
+        speakers=tuple(OrganisationRef(i) for i in details.speaker_organisation_ids),
+    )
+    return replace(plan, **(changes or {}))

@@ -1,0 +1,484 @@
+"""The events service's HTTP API: build a command, hand it to its handler, map the result. Nothing else."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from services.events import handlers, notices, queries, replica
+from services.events.domain.commands import (
+    ChangeCapacity,
+    ChangeEventDetails,
+    DraftEvent,
+    EventPlan,
+    OrganisationRef,
+    Register,
+)
+from services.events.domain.model import Event
+from services.events.labels import VOCABULARY
+from shared.auth.access import allow
+from shared.auth.principal import Principal, Role
+from shared.contracts.directory import District, OrganisationKind
+from shared.contracts.events import (
+    CancelledBy,
+    EventFormat,
+    EventStatus,
+    FundingLine,
+    RegistrationStatus,
+    Topic,
+)
+from shared.db import read_transaction
+from shared.errors import InvalidInput, NotFound
+from shared.service import Runtime, RuntimeDep
+from shared.settings import SERVICE_PORTS
+
+router = APIRouter(tags=["events"])
+
+STAFF = (Role.VIA, Role.TBB, Role.CLD, Role.ADMIN)
+VIA = (Role.VIA, Role.ADMIN)  # the events are VIA's: only VIA writes, and only VIA sees who registered
+Staff = Annotated[Principal, allow(*STAFF)]
+ViaStaff = Annotated[Principal, allow(*VIA)]
+Anyone = Annotated[Principal, allow(*Role)]
+
+
+class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=200, examples=["Vereinsgründung Schritt für Schritt"])
+    format: EventFormat
+    topics: list[Topic] = Field(min_length=1, examples=[["founding_an_association"]])
+    funding_line: FundingLine
+    starts_at: AwareDatetime = Field(examples=["2026-03-12T10:00:00+01:00"])
+    ends_at: AwareDatetime = Field(examples=["2026-03-12T16:00:00+01:00"])
+    registration_deadline: AwareDatetime | None = Field(default=None, description="Default: the start")
+    online: bool = False
+    venue: str | None = Field(
+        default=None, max_length=300, examples=["VIA, Petersburger Str. 92, 10247 Berlin"]
+    )
+    district: District | None = None
+    description: str | None = Field(default=None, max_length=4000)
+    capacity: int = Field(ge=1, le=1000, examples=[20])
+    network_id: str | None = Field(default=None, max_length=36)
+    host_organisation_id: str | None = Field(default=None, max_length=36)
+    speaker_organisation_ids: list[str] = Field(default_factory=list, max_length=20)
+
+    def plan(self) -> EventPlan:
+        return EventPlan(
+            title=self.title,
+            format=self.format,
+            topics=tuple(self.topics),
+            funding_line=self.funding_line,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            registration_deadline=self.registration_deadline or self.starts_at,
+            online=self.online,
+            venue=self.venue,
+            district=self.district,
+            description=self.description,
+            network_id=self.network_id,
+            host=OrganisationRef(self.host_organisation_id) if self.host_organisation_id else None,
+            speakers=tuple(OrganisationRef(i) for i in self.speaker_organisation_ids),
+        )
+
+
+class EventPatch(BaseModel):
+    """Only the fields sent change; `null` removes an optional one (venue, district, description, …)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    format: EventFormat | None = None
+    topics: list[Topic] | None = Field(default=None, min_length=1)
+    funding_line: FundingLine | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    registration_deadline: AwareDatetime | None = None
+    online: bool | None = None
+    venue: str | None = Field(default=None, max_length=300)
+    district: District | None = None
+    description: str | None = Field(default=None, max_length=4000)
+    network_id: str | None = Field(default=None, max_length=36)
+    host_organisation_id: str | None = Field(default=None, max_length=36)
+    speaker_organisation_ids: list[str] | None = Field(default=None, max_length=20)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as plan fields; an explicit null on a required one is ignored."""
+        sent = self.model_fields_set
+        changes: dict[str, Any] = {}
+        for name in (
+            "title",
+            "format",
+            "funding_line",
+            "starts_at",
+            "ends_at",
+            "registration_deadline",
+            "online",
+        ):
+            if name in sent and getattr(self, name) is not None:
+                changes[name] = getattr(self, name)
+        if "topics" in sent and self.topics is not None:
+            changes["topics"] = tuple(self.topics)
+        for name in ("venue", "district", "description", "network_id"):
+            if name in sent:
+                changes[name] = getattr(self, name)
+        if "host_organisation_id" in sent:
+            host_id = self.host_organisation_id
+            changes["host"] = OrganisationRef(host_id) if host_id else None
+        if "speaker_organisation_ids" in sent:
+            changes["speakers"] = tuple(OrganisationRef(i) for i in self.speaker_organisation_ids or ())
+        return changes
+
+
+class CapacityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    capacity: int = Field(ge=1, le=1000)
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class RegistrationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200, examples=["Aylin Demir"])
+    email: str = Field(min_length=3, max_length=254, examples=["aylin@verein.example"])
+    phone: str | None = Field(default=None, max_length=40)
+    organisation_id: str | None = Field(default=None, max_length=36, description="A directory organisation")
+
+
+class PublicRegistrationIn(RegistrationIn):
+    """The public form: the same, and the person's consent to the processing of their data."""
+
+    privacy_consent: bool = Field(description="Agreed to the processing of the data for this event")
+
+
+class OrganisationBrief(BaseModel):
+    id: str
+    name: str
+    kind: OrganisationKind | None
+
+
+class NetworkBrief(BaseModel):
+    id: str
+    name: str
+
+
+class EventOut(BaseModel):
+    id: str
+    title: str
+    format: EventFormat
+    topics: list[Topic]
+    funding_line: FundingLine
+    starts_at: datetime
+    ends_at: datetime
+    registration_deadline: datetime
+    online: bool
+    venue: str | None
+    district: District | None
+    description: str | None
+    network: NetworkBrief | None
+    host: OrganisationBrief | None
+    speakers: list[OrganisationBrief]
+    capacity: int
+    confirmed: int
+    waitlisted: int
+    free_places: int
+    status: EventStatus
+    cancel_reason: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class RegistrationOut(BaseModel):
+    id: str
+    event_id: str
+    name: str
+    email: str
+    phone: str | None
+    organisation_id: str | None
+    organisation_name: str | None
+    status: RegistrationStatus | None
+    waitlist_position: int | None
+    promoted: bool
+    cancelled_by: CancelledBy | None
+    registered_at: datetime
+    changed_at: datetime
+
+
+class RegistrationResult(BaseModel):
+    """What a registration led to: a place, or a place on the waitlist."""
+
+    registration_id: str
+    status: RegistrationStatus
+    waitlist_position: int | None
+    event: EventOut
+
+
+class NoticeOut(BaseModel):
+    id: str
+    event_id: str
+    registration_id: str
+    kind: str
+    subject: str
+    recipient: str
+    body: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """`If-Match: "3"` (as sent back from the ETag) -> 3; absent -> no check."""
+    if if_match is None:
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidInput(
+            'If-Match must be the version from the ETag, e.g. "3".',
+            'If-Match muss die Version aus dem ETag sein, z. B. "3".',
+            field="If-Match",
+        )
+    return int(value)
+
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='The ETag you read, e.g. "3"')]
+
+
+def links(runtime: Runtime) -> notices.Links:
+    """The personal links point at this service's public address."""
+    url = runtime.settings.service_urls.get("events") or f"http://127.0.0.1:{SERVICE_PORTS['events']}"
+    return notices.Links(url)
+
+
+def wake_dispatcher(request: Request) -> None:
+    dispatcher = getattr(request.app.state, "notice_dispatcher", None)
+    if dispatcher is not None:
+        dispatcher.wake()
+
+
+def not_found(event_id: str) -> NotFound:
+    return NotFound(f"Event {event_id} does not exist", f"Die Veranstaltung {event_id} gibt es nicht")
+
+
+async def read_event(runtime: Runtime, event_id: str, response: Response | None = None) -> dict[str, Any]:
+    async with read_transaction(runtime.engine) as conn:
+        found = await queries.get_event(conn, event_id)
+    if found is None:
+        raise not_found(event_id)
+    if response is not None:
+        response.headers["ETag"] = f'"{found["version"]}"'
+    return found
+
+
+@router.post("/events", status_code=201, response_model=EventOut, summary="Plan an event (a draft)")
+async def draft(body: EventIn, runtime: RuntimeDep, request: Request, response: Response, _: ViaStaff) -> Any:
+    event = await handlers.draft_event(runtime.uow, DraftEvent(body.plan(), body.capacity))
+    response.headers["Location"] = str(request.url_for("get_event", event_id=event.id))
+    return await read_event(runtime, event.id, response)
+
+
+@router.get("/events", response_model=EventPage, summary="The calendar, with filters")
+async def list_events(
+    runtime: RuntimeDep,
+    _: Staff,
+    status: EventStatus | None = None,
+    format: EventFormat | None = None,
+    topic: Topic | None = None,
+    district: District | None = None,
+    upcoming: Annotated[bool, Query(description="Only events that have not ended")] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    where = queries.CalendarFilter(
+        status, format, topic, district, starts_after=handlers.utc_now() if upcoming else None
+    )
+    async with read_transaction(runtime.engine) as conn:
+        items, total = await queries.list_events(conn, where, limit, offset)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/events/{event_id}", response_model=EventOut, summary="One event")
+async def get_event(event_id: str, runtime: RuntimeDep, response: Response, _: Staff) -> Any:
+    return await read_event(runtime, event_id, response)
+
+
+@router.patch("/events/{event_id}", response_model=EventOut, summary="Change the description")
+async def change_details(
+    event_id: str,
+    body: EventPatch,
+    runtime: RuntimeDep,
+    response: Response,
+    _: ViaStaff,
+    if_match: IfMatch = None,
+) -> Any:
+    cmd = ChangeEventDetails(event_id, body.changes(), expected_version(if_match))
+    await handlers.change_details(runtime.uow, cmd)
+    return await read_event(runtime, event_id, response)
+
+
+@router.post("/events/{event_id}/capacity", response_model=EventOut, summary="Change the number of places")
+async def change_capacity(
+    event_id: str,
+    body: CapacityIn,
+    runtime: RuntimeDep,
+    request: Request,
+    response: Response,
+    _: ViaStaff,
+    if_match: IfMatch = None,
+) -> Any:
+    cmd = ChangeCapacity(event_id, body.capacity, expected_version(if_match))
+    await handlers.change_capacity(runtime.uow, cmd, links(runtime))
+    wake_dispatcher(request)
+    return await read_event(runtime, event_id, response)
+
+
+@router.post("/events/{event_id}/publish", response_model=EventOut, summary="Publish: into the calendar")
+async def publish(
+    event_id: str,
+    runtime: RuntimeDep,
+    request: Request,
+    response: Response,
+    _: ViaStaff,
+    if_match: IfMatch = None,
+) -> Any:
+    await handlers.event_step(
+        runtime.uow, event_id, Event.publish, links(runtime), expected_version(if_match)
+    )
+    return await read_event(runtime, event_id, response)
+
+
+@router.post(
+    "/events/{event_id}/cancel", response_model=EventOut, summary="Cancel; everyone registered is told"
+)
+async def cancel(
+    event_id: str,
+    body: CancelIn,
+    runtime: RuntimeDep,
+    request: Request,
+    response: Response,
+    _: ViaStaff,
+    if_match: IfMatch = None,
+) -> Any:
+    await handlers.event_step(
+        runtime.uow, event_id, lambda e: e.cancel(body.reason), links(runtime), expected_version(if_match)
+    )
+    wake_dispatcher(request)
+    return await read_event(runtime, event_id, response)
+
+
+@router.post("/events/{event_id}/complete", response_model=EventOut, summary="Mark as taken place")
+async def complete(
+    event_id: str, runtime: RuntimeDep, response: Response, _: ViaStaff, if_match: IfMatch = None
+) -> Any:
+    now = handlers.utc_now()
+    await handlers.event_step(
+        runtime.uow, event_id, lambda e: e.complete(now), links(runtime), expected_version(if_match)
+    )
+    return await read_event(runtime, event_id, response)
+
+
+@router.get(
+    "/events/{event_id}/registrations",
+    response_model=list[RegistrationOut],
+    summary="Who registered: confirmed, the waitlist in its order, cancelled",
+)
+async def list_registrations(event_id: str, runtime: RuntimeDep, _: ViaStaff) -> Any:
+    await read_event(runtime, event_id)
+    async with read_transaction(runtime.engine) as conn:
+        return await queries.registrations_of(conn, event_id)
+
+
+async def register_person(
+    runtime: Runtime, request: Request, event_id: str, body: RegistrationIn, late: bool
+) -> dict[str, Any]:
+    """Shared by the API and the public form: register, and say what it led to."""
+    cmd = Register(
+        event_id=event_id,
+        name=body.name,
+        email=body.email,
+        phone=body.phone,
+        organisation_id=body.organisation_id,
+        late=late,
+    )
+    event, registration = await handlers.register(runtime.uow, cmd, links(runtime))
+    wake_dispatcher(request)
+    position = event.waitlist.index(registration.id) + 1 if registration.id in event.waitlist else None
+    return {
+        "registration_id": registration.id,
+        "status": registration.status,
+        "waitlist_position": position,
+        "event": await read_event(runtime, event_id),
+    }
+
+
+@router.post(
+    "/events/{event_id}/registrations",
+    status_code=201,
+    response_model=RegistrationResult,
+    summary="Register a person (staff: also after the deadline)",
+)
+async def register(
+    event_id: str, body: RegistrationIn, runtime: RuntimeDep, request: Request, _: ViaStaff
+) -> Any:
+    return await register_person(runtime, request, event_id, body, late=True)
+
+
+@router.post(
+    "/events/{event_id}/registrations/{registration_id}/cancel",
+    response_model=EventOut,
+    summary="Cancel a registration; the first on the waitlist moves up",
+)
+async def cancel_registration(
+    event_id: str, registration_id: str, runtime: RuntimeDep, request: Request, _: ViaStaff
+) -> Any:
+    await handlers.cancel_registration(
+        runtime.uow, event_id, registration_id, CancelledBy.STAFF, links(runtime)
+    )
+    wake_dispatcher(request)
+    return await read_event(runtime, event_id)
+
+
+@router.get("/notices", response_model=list[NoticeOut], summary="Notices to people, newest first")
+async def list_notices(
+    runtime: RuntimeDep, _: ViaStaff, event_id: Annotated[str | None, Query(max_length=36)] = None
+) -> Any:
+    async with read_transaction(runtime.engine) as conn:
+        return await notices.list_notices(conn, event_id)
+
+
+@router.get(
+    "/organisations",
+    response_model=list[OrganisationBrief],
+    summary="Active organisations as this service knows them from the directory",
+)
+async def organisations(runtime: RuntimeDep, _: Staff, kind: OrganisationKind | None = None) -> Any:
+    async with read_transaction(runtime.engine) as conn:
+        found = await replica.list_organisations(conn, frozenset({kind}) if kind else None)
+    return [{"id": o.id, "name": o.name, "kind": o.kind} for o in found]
+
+
+@router.get("/networks", response_model=list[NetworkBrief], summary="Networks as known from the directory")
+async def networks(runtime: RuntimeDep, _: Staff) -> Any:
+    async with read_transaction(runtime.engine) as conn:
+        found = await replica.network_names(conn)
+    return [{"id": i, "name": n} for i, n in found.items()]
+
+
+@router.get("/vocabulary", summary="Every choosable value with its German and English label")
+async def vocabulary(_: Anyone) -> dict[str, list[dict[str, str]]]:
+    return {
+        name: [{"value": str(value), "de": de, "en": en} for value, (de, en) in table.items()]
+        for name, table in VOCABULARY.items()
+    }

@@ -1,0 +1,230 @@
+"""Command handlers: one plain async function per command, load -> decide -> save in one unit of work.
+
+Registrations and cancellations do not depend on the version a person saw, so when another registration
+for the same event won the race (an expected-version conflict), they are decided again on the new state
+before the conflict reaches the caller. Staff commands sent with a version (If-Match) never retry: the
+person asked to change what they saw.
+
+On PostgreSQL a command first takes a transaction-scoped advisory lock on the event's stream, so people
+registering for the same event in the same second queue instead of spinning through conflicts (SQLite's
+single writer queues them anyway). The lock only saves work: correctness rests on the expected-version
+append, which still refuses any write decided on an old state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import text
+
+from services.events import notices as outbox
+from services.events import queries, replica
+from services.events.domain.commands import (
+    ChangeCapacity,
+    ChangeEventDetails,
+    DraftEvent,
+    EventPlan,
+    OrganisationRef,
+    Register,
+)
+from services.events.domain.model import Event, Registration, plan_of, token_hash
+from services.events.domain.notices import notices_for
+from shared.contracts.events import CancelledBy
+from shared.errors import ConcurrencyError, InvalidInput, NotFound
+from shared.store.uow import UnitOfWork
+
+UowFactory = Callable[[], UnitOfWork]
+Clock = Callable[[], datetime]
+T = TypeVar("T")
+WHAT_DE = "Veranstaltung"
+RETRIES = 40
+STREAM_LOCK_CLASS = 0x1C_E7  # the first key of the two-key advisory locks of event streams
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def retrying(attempt: Callable[[], Awaitable[T]], retry: bool = True) -> T:
+    """Run `attempt` again after an expected-version conflict, with a short random pause in between."""
+    for round_ in range(RETRIES):
+        try:
+            return await attempt()
+        except ConcurrencyError:
+            if not retry or round_ == RETRIES - 1:
+                raise
+            await asyncio.sleep(random.uniform(0, min(0.2, 0.002 * 1.5**round_)))
+    raise AssertionError("unreachable")
+
+
+async def lock_stream(uow: UnitOfWork, stream_id: str) -> None:
+    """Queue behind other commands on the same event (PostgreSQL; two 32-bit keys, a key space apart from
+    the store's one 64-bit append lock)."""
+    if uow.conn.dialect.name == "postgresql":
+        await uow.conn.execute(
+            text("SELECT pg_advisory_xact_lock(:cls, hashtext(:stream))"),
+            {"cls": STREAM_LOCK_CLASS, "stream": stream_id},
+        )
+
+
+async def _load(uow: UnitOfWork, event_id: str, expected_version: int | None = None) -> Event:
+    await lock_stream(uow, Event.stream_id_for(event_id))
+    event = await uow.get(Event, event_id, WHAT_DE)
+    if expected_version is not None and event.version != expected_version:
+        raise ConcurrencyError(event.stream_id, expected_version, event.version)
+    return event
+
+
+async def _save(uow: UnitOfWork, event: Event, links: outbox.Links) -> None:
+    """Append what the decision recorded and, in the same transaction, the notices it causes."""
+    due = notices_for(event, event.pending_events)
+    await outbox.write(uow, event, due, links)
+    await uow.save(event)
+
+
+async def _resolved_plan(uow: UnitOfWork, plan: EventPlan, current: Event | None = None) -> EventPlan:
+    """The plan with its organisations looked up in the directory's copy (merges followed).
+
+    Organisations newly named must exist and be active; those the event already had keep their place
+    even if they were archived since (editing a title must not fail over a host's later archiving).
+    """
+    before: set[str] = set()
+    if current is not None and current.details is not None:
+        before = {*current.details.speaker_organisation_ids}
+        if current.details.host_organisation_id:
+            before.add(current.details.host_organisation_id)
+
+    async def ref(organisation: OrganisationRef, field: str) -> OrganisationRef:
+        if organisation.id in before:
+            found = await replica.find(uow.conn, organisation.id)
+            if found is not None:
+                return found.ref()
+        return await replica.active(uow.conn, organisation.id, field)
+
+    host = await ref(plan.host, "host_organisation_id") if plan.host else None
+    speakers = tuple([await ref(s, "speaker_organisation_ids") for s in plan.speakers])
+    if plan.network_id and not await replica.network_exists(uow.conn, plan.network_id):
+        raise InvalidInput(
+            f"The directory has no network {plan.network_id}.",
+            "Dieses Netzwerk gibt es im Verzeichnis nicht.",
+            field="network_id",
+        )
+    return replace(plan, host=host, speakers=speakers)
+
+
+# -- the event ----------------------------------------------------------------------------------------------
+
+
+async def draft_event(uow_factory: UowFactory, cmd: DraftEvent) -> Event:
+    async with uow_factory() as uow:
+        plan = await _resolved_plan(uow, cmd.plan)
+        event = Event.draft(str(uuid.uuid4()), plan, cmd.capacity)
+        await uow.save(event)
+    return event
+
+
+async def change_details(uow_factory: UowFactory, cmd: ChangeEventDetails) -> Event:
+    async with uow_factory() as uow:
+        event = await _load(uow, cmd.event_id, cmd.expected_version)
+        assert event.details is not None
+        plan = plan_of(event.details, cmd.changes)
+        event.change_details(await _resolved_plan(uow, plan, event))
+        await uow.save(event)
+    return event
+
+
+async def change_capacity(uow_factory: UowFactory, cmd: ChangeCapacity, links: outbox.Links) -> Event:
+    async def attempt() -> Event:
+        async with uow_factory() as uow:
+            event = await _load(uow, cmd.event_id, cmd.expected_version)
+            event.change_capacity(cmd.capacity)
+            await _save(uow, event, links)
+        return event
+
+    return await retrying(attempt, retry=cmd.expected_version is None)
+
+
+async def event_step(
+    uow_factory: UowFactory,
+    event_id: str,
+    step: Callable[[Event], None],
+    links: outbox.Links,
+    expected_version: int | None = None,
+) -> Event:
+    """publish, cancel or complete: load, let `step` decide, save with the notices it causes."""
+
+    async def attempt() -> Event:
+        async with uow_factory() as uow:
+            event = await _load(uow, event_id, expected_version)
+            step(event)
+            await _save(uow, event, links)
+        return event
+
+    return await retrying(attempt, retry=expected_version is None)
+
+
+# -- registrations ------------------------------------------------------------------------------------------
+
+
+async def register(
+    uow_factory: UowFactory, cmd: Register, links: outbox.Links, clock: Clock = utc_now
+) -> tuple[Event, Registration]:
+    """Register a person; the secret of their link is made here, once, and kept sealed in the log."""
+    cmd = replace(cmd, registration_id=str(uuid.uuid4()), cancel_token=secrets.token_urlsafe(32))
+
+    async def attempt() -> tuple[Event, Registration]:
+        async with uow_factory() as uow:
+            event = await _load(uow, cmd.event_id)
+            organisation_id = cmd.organisation_id
+            if organisation_id:
+                organisation_id = (await replica.active(uow.conn, organisation_id, "organisation_id")).id
+            registration = event.register(replace(cmd, organisation_id=organisation_id), clock())
+            await _save(uow, event, links)
+        return event, registration
+
+    return await retrying(attempt)
+
+
+async def cancel_registration(
+    uow_factory: UowFactory, event_id: str, registration_id: str, by: CancelledBy, links: outbox.Links
+) -> tuple[Event, bool]:
+    async def attempt() -> tuple[Event, bool]:
+        async with uow_factory() as uow:
+            event = await _load(uow, event_id)
+            changed = event.cancel_registration(registration_id, by)
+            await _save(uow, event, links)
+        return event, changed
+
+    return await retrying(attempt)
+
+
+async def cancel_by_token(
+    uow_factory: UowFactory, token: str, links: outbox.Links
+) -> tuple[Event, Registration, bool]:
+    """The personal link: the token names the registration; anything else is a 404, never a hint."""
+
+    async def attempt() -> tuple[Event, Registration, bool]:
+        async with uow_factory() as uow:
+            event_id = await queries.event_of_token(uow.conn, token_hash(token))
+            if event_id is None:
+                raise unknown_link()
+            event = await _load(uow, event_id)
+            registration = event.registration_by_token(token)
+            if registration is None:
+                raise unknown_link()
+            changed = event.cancel_registration(registration.id, CancelledBy.PARTICIPANT)
+            await _save(uow, event, links)
+        return event, registration, changed
+
+    return await retrying(attempt)
+
+
+def unknown_link() -> NotFound:
+    return NotFound("This link is not (or no longer) valid.", "Dieser Link ist nicht (mehr) gültig.")

@@ -1,0 +1,109 @@
+"""German and English labels for every value people choose from (the API's /vocabulary, pages, mails)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shared.contracts.directory import District
+from shared.contracts.events import EventFormat, EventStatus, FundingLine, RegistrationStatus, Topic
+
+FORMATS = {
+    EventFormat.QUALIFICATION_SEMINAR: ("Qualifizierungsseminar", "Qualification seminar"),
+    EventFormat.WORKSHOP: ("Workshop", "Workshop"),
+    EventFormat.CONFERENCE: ("Fachtag", "Conference (Fachtag)"),
+    EventFormat.WORKSHOP_TALK: ("Werkstattgespräch", "Workshop talk (Werkstattgespräch)"),
+    EventFormat.NETWORK_MEETING: (
+        "Thematische Fachrunde / Netzwerktreffen",
+        "Thematic round / network meeting",
+    ),
+    EventFormat.LABOUR_MARKET_TALK: ("Arbeitsmarktgespräch", "Labour-market talk (Arbeitsmarktgespräch)"),
+    EventFormat.ROLE_MODEL_TALK: ("Fachgespräch „Vorbilder zeigen“", "Expert talk “Showing role models”"),
+}
+
+TOPICS = {
+    Topic.RECOGNITION_OF_QUALIFICATIONS: (
+        "Anerkennung von beruflichen Qualifikationen aus dem Ausland",
+        "Recognition of foreign professional qualifications",
+    ),
+    Topic.LABOUR_MARKET_ACCESS_REFUGEES: (
+        "Zugang zum Arbeitsmarkt und Arbeitsförderung für Geflüchtete",
+        "Labour-market access and support for refugees",
+    ),
+    Topic.QUALIFICATION_OPPORTUNITIES: ("Qualifizierungsmöglichkeiten", "Qualification opportunities"),
+    Topic.VOLUNTEERS: ("Arbeit mit Ehrenamtlichen", "Working with volunteers"),
+    Topic.PROJECT_MANAGEMENT: ("Projektmanagement", "Project management"),
+    Topic.PROJECT_FUNDING: ("Finanzierungsmöglichkeiten von Projekten", "Funding for projects"),
+    Topic.CONCEPT_DEVELOPMENT: ("Konzeptentwicklung", "Concept development"),
+    Topic.PROJECT_ADMINISTRATION: ("Projektverwaltung", "Project administration"),
+    Topic.NEEDS_ASSESSMENT: ("Bedarfsanalyse", "Needs assessment"),
+    Topic.FOUNDING_AN_ASSOCIATION: (
+        "Vereinsgründung und Vereinsführung",
+        "Founding and running an association",
+    ),
+    Topic.ASSOCIATION_AND_LABOUR_LAW: ("Vereins- und Arbeitsrecht", "Association and labour law"),
+    Topic.ASSOCIATION_AS_EMPLOYER: ("Der Verein als Arbeitgeber", "The association as employer"),
+    Topic.BOOKKEEPING: ("Buchhaltung", "Bookkeeping"),
+    Topic.POLITICAL_PARTICIPATION: (
+        "Politische Partizipation und Gremienarbeit",
+        "Political participation and committee work",
+    ),
+    Topic.INTERCULTURAL_OPENING: (
+        "Interkulturelle Öffnung der Verwaltung",
+        "Intercultural opening of the administration",
+    ),
+    Topic.WELCOME_STRUCTURES: ("Kommunale Willkommensstrukturen", "Local welcome structures"),
+}
+
+FUNDING_LINES = {
+    FundingLine.SENATE_IKMO: ("Senatsverwaltung (IKMO)", "Senate administration (IKMO)"),
+    FundingLine.AMIF: ("AMIF", "AMIF"),
+    FundingLine.IQ: ("IQ – Integration durch Qualifizierung", "IQ – Integration through Qualification"),
+}
+
+STATUSES = {
+    EventStatus.DRAFT: ("Entwurf", "Draft"),
+    EventStatus.PUBLISHED: ("veröffentlicht", "published"),
+    EventStatus.COMPLETED: ("abgeschlossen", "completed"),
+    EventStatus.CANCELLED: ("abgesagt", "cancelled"),
+}
+
+REGISTRATION_STATUSES = {
+    RegistrationStatus.CONFIRMED: ("bestätigt", "confirmed"),
+    RegistrationStatus.WAITLISTED: ("Warteliste", "waitlist"),
+    RegistrationStatus.CANCELLED: ("storniert", "cancelled"),
+}
+
+DISTRICTS = {
+    District.MITTE: ("Mitte", "Mitte"),
+    District.FRIEDRICHSHAIN_KREUZBERG: ("Friedrichshain-Kreuzberg", "Friedrichshain-Kreuzberg"),
+    District.PANKOW: ("Pankow", "Pankow"),
+    District.CHARLOTTENBURG_WILMERSDORF: ("Charlottenburg-Wilmersdorf", "Charlottenburg-Wilmersdorf"),
+    District.SPANDAU: ("Spandau", "Spandau"),
+    District.STEGLITZ_ZEHLENDORF: ("Steglitz-Zehlendorf", "Steglitz-Zehlendorf"),
+    District.TEMPELHOF_SCHOENEBERG: ("Tempelhof-Schöneberg", "Tempelhof-Schöneberg"),
+    District.NEUKOELLN: ("Neukölln", "Neukölln"),
+    District.TREPTOW_KOEPENICK: ("Treptow-Köpenick", "Treptow-Köpenick"),
+    District.MARZAHN_HELLERSDORF: ("Marzahn-Hellersdorf", "Marzahn-Hellersdorf"),
+    District.LICHTENBERG: ("Lichtenberg", "Lichtenberg"),
+    District.REINICKENDORF: ("Reinickendorf", "Reinickendorf"),
+}
+
+VOCABULARY: dict[str, dict] = {  # type: ignore[type-arg]
+    "format": FORMATS,
+    "topic": TOPICS,
+    "funding_line": FUNDING_LINES,
+    "status": STATUSES,
+    "registration_status": REGISTRATION_STATUSES,
+    "district": DISTRICTS,
+}
+
+
+def label(value: StrEnum | str | None, lang: str = "de") -> str:
+    """The label of any vocabulary value in German (default) or English; the value itself if unknown."""
+    if value is None:
+        return ""
+    for table in VOCABULARY.values():
+        if value in table:
+            de, en = table[value]
+            return en if lang == "en" else de
+    return str(value)

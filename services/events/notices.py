@@ -1,0 +1,233 @@
+"""Notices to people (confirmation, waitlist, promotion, cancellation): written into a mail outbox.
+
+The handler writes a notice in the same transaction as the events that give its reason, so there is a
+notice exactly when the decision was stored, and none when it was not. Delivery is the dispatcher's job
+(mail.py): by SMTP when one is configured, otherwise the notice is kept and staff read it on the page
+"Benachrichtigungen". Recipient and text are personal (a name, an address, the personal link), so they are
+sealed under the registration's key like everything else about the person: erasing it empties the
+notices as well. The subject line names only the event.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, format_time
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.events.domain.model import Event, Registration
+from services.events.domain.notices import NoticeDue, NoticeKind
+from services.events.labels import label
+from shared.personal import ERASED
+from shared.store.uow import UnitOfWork
+from shared.vault import Vault
+
+BERLIN = ZoneInfo("Europe/Berlin")
+SIGNATURE = "VIA Berlin/Brandenburg e.V. – Kommune interkulturell"
+
+metadata = MetaData()
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("event_id", String(36), nullable=False),
+    Column("registration_id", String(36), nullable=False, index=True),
+    Column("kind", String(30), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("recipient", Text, nullable=False),  # sealed JSON
+    Column("body", Text, nullable=False),  # sealed JSON
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),  # pending | sending | sent | stored | failed | dropped
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=True),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),  # after a failed attempt
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Index("ix_notices_status_created", "status", "created_at"),
+)
+
+
+class NoticeStatus(StrEnum):
+    PENDING = "pending"  # waiting for the dispatcher
+    SENDING = "sending"  # claimed by a dispatcher
+    SENT = "sent"  # handed to the SMTP server
+    STORED = "stored"  # no mail server configured: kept for the page
+    FAILED = "failed"  # the SMTP server refused it too often
+    DROPPED = "dropped"  # the person was erased before it went out
+
+
+SUBJECTS = {
+    NoticeKind.CONFIRMATION: "Anmeldebestätigung: {title}",
+    NoticeKind.WAITLIST: "Warteliste: {title}",
+    NoticeKind.PROMOTION: "Ein Platz ist frei geworden – Sie sind dabei: {title}",
+    NoticeKind.CANCELLATION: "Stornierung bestätigt: {title}",
+    NoticeKind.EVENT_CANCELLED: "Abgesagt: {title}",
+}
+
+_LEAD_DE = {
+    NoticeKind.CONFIRMATION: "vielen Dank für Ihre Anmeldung. Ihr Platz ist bestätigt.",
+    NoticeKind.WAITLIST: (
+        "vielen Dank für Ihre Anmeldung. Die Veranstaltung ist leider ausgebucht; Sie stehen auf Platz "
+        "{position} der Warteliste. Wird ein Platz frei, rücken Sie automatisch nach und bekommen sofort "
+        "Nachricht."
+    ),
+    NoticeKind.PROMOTION: "gute Nachricht: Ein Platz ist frei geworden. Sie sind von der Warteliste "
+    "nachgerückt, Ihr Platz ist bestätigt.",
+    NoticeKind.CANCELLATION: "Ihre Anmeldung ist storniert. Schade, dass Sie nicht dabei sein können.",
+    NoticeKind.EVENT_CANCELLED: "leider müssen wir die folgende Veranstaltung absagen. Ihre Anmeldung "
+    "ist damit hinfällig; Sie müssen nichts weiter tun.",
+}
+_LEAD_EN = {
+    NoticeKind.CONFIRMATION: "thank you for registering. Your place is confirmed.",
+    NoticeKind.WAITLIST: (
+        "thank you for registering. The event is fully booked; you are number {position} on the "
+        "waitlist. If a place becomes free, you move up automatically and hear from us at once."
+    ),
+    NoticeKind.PROMOTION: "good news: a place became free. You moved up from the waitlist; your place "
+    "is confirmed.",
+    NoticeKind.CANCELLATION: "your registration is cancelled. We are sorry you cannot come.",
+    NoticeKind.EVENT_CANCELLED: "unfortunately we have to cancel the following event. Your registration "
+    "lapses with it; there is nothing you need to do.",
+}
+WITH_LINK = {NoticeKind.CONFIRMATION, NoticeKind.WAITLIST, NoticeKind.PROMOTION}
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where the personal links point: the events service's public address."""
+
+    public_url: str
+
+    def cancel(self, token: str) -> str:
+        return f"{self.public_url.rstrip('/')}/oeffentlich/anmeldung/{token}"
+
+
+def when(event: Event, lang: str) -> str:
+    assert event.details is not None
+    start = event.details.starts_at.astimezone(BERLIN)
+    end = event.details.ends_at.astimezone(BERLIN)
+    if lang == "de":
+        day = format_datetime(start, "EEEE, d. MMMM y, HH:mm", locale="de")
+        if end.date() == start.date():
+            return f"{day}–{format_time(end, 'HH:mm', locale='de')} Uhr"
+        return f"{day} Uhr bis {format_datetime(end, 'EEEE, d. MMMM y, HH:mm', locale='de')} Uhr"
+    day = format_datetime(start, "EEEE, d MMMM y, HH:mm", locale="en")
+    if end.date() == start.date():
+        return f"{day}–{format_time(end, 'HH:mm', locale='en')}"
+    return f"{day} to {format_datetime(end, 'EEEE, d MMMM y, HH:mm', locale='en')}"
+
+
+def where(event: Event, lang: str) -> str:
+    details = event.details
+    assert details is not None
+    place = ", ".join(
+        p for p in (details.venue, label(details.district, lang) if details.district else "") if p
+    )
+    online = "online"
+    if details.online and place:
+        return f"{place} {'und' if lang == 'de' else 'and'} {online}"
+    return place or online
+
+
+def compose(event: Event, registration: Registration, due: NoticeDue, links: Links) -> tuple[str, str]:
+    """(subject, body) of one notice: German first, the same in English below."""
+    assert event.details is not None
+    title = event.details.title
+    subject = SUBJECTS[due.kind].format(title=title)
+    position = due.position or 0
+    link = links.cancel(registration.cancel_token) if due.kind in WITH_LINK else None
+    german = [
+        f"Guten Tag {registration.name},",
+        "",
+        _LEAD_DE[due.kind].format(position=position),
+        "",
+        f"Veranstaltung: {title}",
+        f"Wann: {when(event, 'de')}",
+        f"Wo: {where(event, 'de')}",
+    ]
+    english = [
+        f"Hello {registration.name},",
+        "",
+        _LEAD_EN[due.kind].format(position=position),
+        "",
+        f"Event: {title}",
+        f"When: {when(event, 'en')}",
+        f"Where: {where(event, 'en')}",
+    ]
+    if link:
+        german += [
+            "",
+            "Falls Sie nicht kommen können, stornieren Sie bitte hier – so rückt jemand nach:",
+            link,
+        ]
+        english += ["", "If you cannot come, please cancel here so that someone else can move up:", link]
+    closing = ["", "Mit freundlichen Grüßen", SIGNATURE]
+    body = "\n".join([*german, *closing, "", "— English —", "", *english, "", "Kind regards", SIGNATURE])
+    return subject, body
+
+
+async def write(uow: UnitOfWork, event: Event, due: list[NoticeDue], links: Links) -> list[str]:
+    """Put the notices into the outbox, inside the unit of work's transaction; returns their ids."""
+    ids = []
+    now = datetime.now(UTC)
+    rows = []
+    for item in due:
+        registration = event.registrations[item.registration_id]
+        subject, body = compose(event, registration, item, links)
+        recipient = f"{registration.name} <{registration.email}>"
+        notice_id = str(uuid.uuid4())
+        ids.append(notice_id)
+        rows.append(
+            {
+                "id": notice_id,
+                "event_id": event.id,
+                "registration_id": registration.id,
+                "kind": str(item.kind),
+                "subject": subject,
+                "recipient": _json(await uow.vault.seal(uow.conn, registration.id, recipient)),
+                "body": _json(await uow.vault.seal(uow.conn, registration.id, body)),
+                "created_at": now,
+                "status": NoticeStatus.PENDING,
+                "attempts": 0,
+            }
+        )
+    if rows:
+        await uow.conn.execute(insert(notices), rows)
+    return ids
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _unjson(text: str) -> Any:
+    return json.loads(text)
+
+
+async def opened(conn: AsyncConnection, rows: list[Any], vault: Vault | None = None) -> list[dict[str, Any]]:
+    """Notice rows with recipient and body opened (or "[gelöscht]" once the person was erased)."""
+    vault = vault or Vault()
+    sealed = [[_unjson(r.recipient), _unjson(r.body)] for r in rows]
+    plain = await vault.open_all(conn, sealed)
+    out = []
+    for row, (recipient, body) in zip(rows, plain, strict=True):
+        out.append({**row._mapping, "recipient": recipient, "body": body, "erased": recipient == ERASED})
+    return out
+
+
+async def list_notices(
+    conn: AsyncConnection, event_id: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    query = select(notices).order_by(notices.c.created_at.desc(), notices.c.id).limit(limit)
+    if event_id:
+        query = query.where(notices.c.event_id == event_id)
+    rows = (await conn.execute(query)).all()
+    return await opened(conn, list(rows))

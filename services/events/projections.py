@@ -1,0 +1,204 @@
+"""Read models of the events service: the calendar (one row per event) and the registrations.
+
+Updated inline in the append's transaction; rebuilt from the log by `ikmo rebuild events`. Personal values
+stay in the sealed form they have in the log (the vault opens them when a page shows them), so erasing a
+person's key makes the read model unreadable too, without touching it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.store import RecordedEvent
+
+metadata = MetaData()
+
+calendar = Table(
+    "calendar_events",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("format", String(40), nullable=False),
+    Column("topics", JSON, nullable=False),
+    Column("funding_line", String(20), nullable=False),
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("registration_deadline", DateTime(timezone=True), nullable=False),
+    Column("online", Boolean, nullable=False),
+    Column("venue", Text, nullable=True),
+    Column("district", String(40), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("network_id", String(36), nullable=True),
+    Column("host_organisation_id", String(36), nullable=True),
+    Column("speaker_organisation_ids", JSON, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("cancel_reason", Text, nullable=True),
+    Column("confirmed", Integer, nullable=False, default=0),
+    Column("waitlisted", Integer, nullable=False, default=0),
+    Column("version", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_calendar_events_starts_at", "starts_at"),
+)
+
+registrations = Table(
+    "event_registrations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("event_id", String(36), nullable=False, index=True),
+    Column("name", JSON, nullable=False),  # sealed
+    Column("email", JSON, nullable=False),  # sealed
+    Column("phone", JSON, nullable=True),  # sealed
+    Column("organisation_id", String(36), nullable=True, index=True),
+    Column("status", String(20), nullable=True),
+    # The event's version when the registration joined the waitlist: the waitlist's order.
+    Column("waitlisted_at_version", Integer, nullable=True),
+    Column("promoted", Boolean, nullable=False, default=False),
+    Column("cancel_token_hash", String(64), nullable=False, unique=True),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("cancelled_by", String(20), nullable=True),
+)
+
+_DETAILS = (
+    "title",
+    "format",
+    "topics",
+    "funding_line",
+    "online",
+    "venue",
+    "district",
+    "description",
+    "network_id",
+    "host_organisation_id",
+    "speaker_organisation_ids",
+)
+_TIMES = ("starts_at", "ends_at", "registration_deadline")
+
+
+def _details(data: dict[str, Any]) -> dict[str, Any]:
+    values = {key: data[key] for key in _DETAILS}
+    values.update({key: datetime.fromisoformat(data[key]) for key in _TIMES})
+    return values
+
+
+class CalendarProjection:
+    """The calendar and the registrations: both change with every event of an event's stream."""
+
+    name = "calendar"
+    metadata = metadata
+
+    async def apply(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
+        data = recorded.data
+        service, _, kind = recorded.type.removeprefix("ikmo.events.").partition(".")
+        if service == "event":
+            await self._event(conn, recorded, kind, data)
+        elif service == "registration":
+            await self._registration(conn, recorded, kind, data)
+
+    async def _event(self, conn: AsyncConnection, recorded: RecordedEvent, kind: str, data: dict) -> None:  # type: ignore[type-arg]
+        match kind:
+            case "drafted":
+                await conn.execute(
+                    insert(calendar).values(
+                        id=data["event_id"],
+                        **_details(data),
+                        capacity=data["capacity"],
+                        status="draft",
+                        confirmed=0,
+                        waitlisted=0,
+                        version=recorded.version,
+                        created_at=recorded.recorded_at,
+                        updated_at=recorded.recorded_at,
+                    )
+                )
+            case "details_changed":
+                await self._touch(conn, recorded, **_details(data))
+            case "capacity_changed":
+                await self._touch(conn, recorded, capacity=data["capacity"])
+            case "published":
+                await self._touch(conn, recorded, status="published")
+            case "cancelled":
+                await self._touch(conn, recorded, status="cancelled", cancel_reason=data["reason"])
+            case "completed":
+                await self._touch(conn, recorded, status="completed")
+
+    async def _registration(
+        self,
+        conn: AsyncConnection,
+        recorded: RecordedEvent,
+        kind: str,
+        data: dict,  # type: ignore[type-arg]
+    ) -> None:
+        r = registrations.c
+        at = recorded.recorded_at
+        match kind:
+            case "recorded":
+                await conn.execute(
+                    insert(registrations).values(
+                        id=data["registration_id"],
+                        event_id=data["event_id"],
+                        name=data["name"],
+                        email=data["email"],
+                        phone=data.get("phone"),
+                        status=None,
+                        promoted=False,
+                        cancel_token_hash=data["cancel_token_hash"],
+                        registered_at=at,
+                        changed_at=at,
+                    )
+                )
+                await self._touch(conn, recorded)
+            case "confirmed" | "waitlisted" | "promoted" | "cancelled":
+                values: dict[str, Any] = {"changed_at": at}
+                if kind in ("confirmed", "waitlisted"):
+                    values["organisation_id"] = data["organisation_id"]
+                if kind == "waitlisted":
+                    values["waitlisted_at_version"] = recorded.version
+                if kind == "promoted":
+                    values["promoted"] = True
+                if kind == "cancelled":
+                    values["cancelled_by"] = data["by"]
+                values["status"] = {"promoted": "confirmed"}.get(kind, kind)
+                await conn.execute(
+                    update(registrations).where(r.id == data["registration_id"]).values(**values)
+                )
+                await self._recount(conn, recorded)
+
+    async def _recount(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
+        """Counts from the rows themselves: cheap (one event's registrations) and never drifting."""
+        r = registrations.c
+        event_id = recorded.data["event_id"]
+        rows = (await conn.execute(select(r.status).where(r.event_id == event_id))).scalars().all()
+        await self._touch(
+            conn,
+            recorded,
+            confirmed=sum(1 for s in rows if s == "confirmed"),
+            waitlisted=sum(1 for s in rows if s == "waitlisted"),
+        )
+
+    async def _touch(self, conn: AsyncConnection, recorded: RecordedEvent, **values: object) -> None:
+        await conn.execute(
+            update(calendar)
+            .where(calendar.c.id == recorded.data["event_id"])
+            .values(version=recorded.version, updated_at=recorded.recorded_at, **values)
+        )

@@ -1,0 +1,142 @@
+"""Reads of the calendar and registration read models, with organisation names from the directory's copy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.events import replica
+from services.events.projections import calendar, registrations
+from shared.vault import Vault
+
+PUBLIC_STATUSES = ("published", "completed", "cancelled")
+
+
+@dataclass(frozen=True)
+class CalendarFilter:
+    status: str | None = None
+    format: str | None = None
+    topic: str | None = None
+    district: str | None = None
+    starts_after: datetime | None = None
+    public_only: bool = False  # what the public calendar shows: never drafts
+
+
+def _event(row: Any, organisations: dict[str, replica.KnownOrganisation], nets: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    data = dict(row._mapping)
+    host = data["host_organisation_id"]
+    data["host"] = _org(organisations, host) if host else None
+    data["speakers"] = [_org(organisations, s) for s in data["speaker_organisation_ids"]]
+    data["network"] = (
+        {"id": data["network_id"], "name": nets.get(data["network_id"], "")} if data["network_id"] else None
+    )
+    data["free_places"] = max(0, data["capacity"] - data["confirmed"])
+    return data
+
+
+def _org(organisations: dict[str, replica.KnownOrganisation], organisation_id: str) -> dict[str, Any]:
+    found = organisations.get(organisation_id)
+    if found is None:
+        return {"id": organisation_id, "name": "", "kind": None}
+    return {"id": found.id, "name": found.name, "kind": found.kind}
+
+
+async def _decorate(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:
+    ids = {i for r in rows for i in [r.host_organisation_id, *r.speaker_organisation_ids] if i}
+    organisations = await replica.names(conn, ids)
+    nets = await replica.network_names(conn)
+    return [_event(r, organisations, nets) for r in rows]
+
+
+async def list_events(
+    conn: AsyncConnection, where: CalendarFilter, limit: int = 100, offset: int = 0
+) -> tuple[list[dict[str, Any]], int]:
+    c = calendar.c
+    conditions = []
+    if where.public_only:
+        conditions.append(c.status.in_(PUBLIC_STATUSES))
+    if where.status:
+        conditions.append(c.status == where.status)
+    if where.format:
+        conditions.append(c.format == where.format)
+    if where.district:
+        conditions.append(c.district == where.district)
+    if where.starts_after:
+        conditions.append(c.ends_at >= where.starts_after)
+    rows = (await conn.execute(select(calendar).where(*conditions).order_by(c.starts_at, c.id))).all()
+    if where.topic:  # topics are a JSON list: filtered here, the same on SQLite and PostgreSQL
+        rows = [r for r in rows if where.topic in r.topics]
+    total = len(rows)
+    return await _decorate(conn, list(rows[offset : offset + limit])), total
+
+
+async def get_event(conn: AsyncConnection, event_id: str) -> dict[str, Any] | None:
+    row = (await conn.execute(select(calendar).where(calendar.c.id == event_id))).first()
+    if row is None:
+        return None
+    return (await _decorate(conn, [row]))[0]
+
+
+async def registrations_of(
+    conn: AsyncConnection, event_id: str, vault: Vault | None = None
+) -> list[dict[str, Any]]:
+    """Every registration of an event, opened: confirmed first, then the waitlist in its order, then the
+    cancelled ones."""
+    r = registrations.c
+    rows = (await conn.execute(select(registrations).where(r.event_id == event_id))).all()
+    vault = vault or Vault()
+    opened = await vault.open_all(conn, [[row.name, row.email, row.phone] for row in rows])
+    organisations = await replica.names(conn, {row.organisation_id for row in rows if row.organisation_id})
+    order = {"confirmed": 0, "waitlisted": 1, "cancelled": 2}
+    items = []
+    for row, (name, email, phone) in zip(rows, opened, strict=True):
+        organisation = organisations.get(row.organisation_id) if row.organisation_id else None
+        items.append(
+            {
+                "id": row.id,
+                "event_id": row.event_id,
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "organisation_id": organisation.id if organisation else row.organisation_id,
+                "organisation_name": organisation.name if organisation else None,
+                "status": row.status,
+                "promoted": row.promoted,
+                "cancelled_by": row.cancelled_by,
+                "registered_at": row.registered_at,
+                "changed_at": row.changed_at,
+                "waitlisted_at_version": row.waitlisted_at_version,
+            }
+        )
+    items.sort(
+        key=lambda i: (
+            order.get(i["status"] or "", 3),
+            i["waitlisted_at_version"] or 0 if i["status"] == "waitlisted" else 0,
+            i["registered_at"],
+            i["id"],
+        )
+    )
+    position = 0
+    for item in items:
+        if item["status"] == "waitlisted":
+            position += 1
+            item["waitlist_position"] = position
+        else:
+            item["waitlist_position"] = None
+    return items
+
+
+async def event_of_token(conn: AsyncConnection, cancel_token_hash: str) -> str | None:
+    r = registrations.c
+    found = (await conn.execute(select(r.event_id).where(r.cancel_token_hash == cancel_token_hash))).first()
+    return found.event_id if found else None
+
+
+async def counts(conn: AsyncConnection) -> dict[str, int]:
+    c = calendar.c
+    rows = (await conn.execute(select(c.status, func.count()).group_by(c.status))).all()
+    return {status: int(n) for status, n in rows}

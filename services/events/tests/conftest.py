@@ -1,0 +1,135 @@
+"""An events app of the test's own: its database (SQLite or PostgreSQL), its nats-server, its issuer.
+
+`directory` feeds the service's copy of the directory through the real consumer handler, as the bus
+would (the consumer test proves the bus part with a real directory and nats-server).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.events.app import build_app
+from services.events.entrypoints.consumers import on_directory_event
+from shared.auth.principal import Role
+from shared.bus.cloudevents import ReceivedEvent
+from shared.db import write_transaction
+from shared.platform.natsserver import NatsServer
+from shared.settings import Settings
+from shared.testing import Tokens
+
+EVENTS_URL = "http://events.test"
+
+
+class Directory:
+    """Organisations and networks as the directory publishes them, handed to the events consumer."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.versions: dict[str, int] = {}
+
+    async def publish(self, event_type: str, aggregate_id: str, data: dict[str, Any]) -> None:
+        version = self.versions[aggregate_id] = self.versions.get(aggregate_id, 0) + 1
+        received = ReceivedEvent(
+            id=str(uuid.uuid4()),
+            type=event_type,
+            source="/ikmo/directory",
+            subject=aggregate_id,
+            time=datetime.now(UTC),
+            schema_version=1,
+            sequence=version,
+            data=data,
+            headers={},
+        )
+        async with write_transaction(self.engine) as conn:
+            await on_directory_event(conn, received)
+
+    async def organisation(self, name: str, kind: str = "mo") -> str:
+        organisation_id = str(uuid.uuid4())
+        await self.publish(
+            "ikmo.directory.organisation.registered",
+            organisation_id,
+            {
+                "organisation_id": organisation_id,
+                "name": name,
+                "kind": kind,
+                "legal_form": "e_v",
+                "districts": ["mitte"],
+                "fields_of_work": [],
+                "languages": [],
+                "website": None,
+                "public_profile": False,
+            },
+        )
+        return organisation_id
+
+    async def archive(self, organisation_id: str) -> None:
+        await self.publish(
+            "ikmo.directory.organisation.archived",
+            organisation_id,
+            {"organisation_id": organisation_id, "reason": None},
+        )
+
+    async def network(self, name: str) -> str:
+        network_id = str(uuid.uuid4())
+        await self.publish(
+            "ikmo.directory.network.founded",
+            network_id,
+            {
+                "network_id": network_id,
+                "name": name,
+                "topic": None,
+                "coordinators": [],
+                "founded_on": "2017-03-01",
+            },
+        )
+        return network_id
+
+
+@pytest.fixture
+async def client(
+    tmp_path: Path, nats_server: NatsServer, engine: AsyncEngine, tokens: Tokens
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of a running events service (SQLite, or PostgreSQL when reachable), signed in as VIA."""
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url, service_urls={"events": EVENTS_URL})
+    app = build_app(settings, engine=engine)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url=EVENTS_URL, headers=tokens.headers(Role.VIA)) as c,
+    ):
+        yield c
+
+
+@pytest.fixture
+def directory(engine: AsyncEngine) -> Directory:
+    return Directory(engine)
+
+
+def in_days(days: float, hour: int = 10) -> str:
+    """An ISO time `days` from now at `hour` o'clock UTC (always in the future for days >= 1)."""
+    day = datetime.now(UTC) + timedelta(days=days)
+    return day.replace(hour=hour, minute=0, second=0, microsecond=0).isoformat()
+
+
+def seminar(**changes: Any) -> dict[str, Any]:
+    body = {
+        "title": "Vereinsgründung Schritt für Schritt",
+        "format": "qualification_seminar",
+        "topics": ["founding_an_association", "association_and_labour_law"],
+        "funding_line": "senate_ikmo",
+        "starts_at": in_days(30, 9),
+        "ends_at": in_days(30, 15),
+        "registration_deadline": in_days(28),
+        "venue": "VIA, Petersburger Str. 92, 10247 Berlin",
+        "district": "friedrichshain_kreuzberg",
+        "capacity": 2,
+    }
+    return {**body, **changes}

@@ -1,0 +1,110 @@
+"""The directory's organisations reach the events service over a real nats-server, and only once.
+
+A real directory app publishes through its outbox relay; the events app's durable consumer
+`events-directory` fills the service's copy. Then the consumer's handler is fed the same message again,
+an older one, and one it cannot place yet: nothing changes twice, nothing goes backwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.directory.app import build_app as build_directory
+from services.events import replica
+from services.events.app import build_app as build_events
+from services.events.entrypoints.consumers import on_directory_event
+from services.events.tests.conftest import seminar
+from shared.auth.principal import Role
+from shared.bus.cloudevents import ReceivedEvent
+from shared.db import read_transaction, write_transaction
+from shared.platform.natsserver import NatsServer
+from shared.settings import Settings
+from shared.testing import Tokens, eventually
+
+ORG = {"kind": "mo", "legal_form": "e_v", "districts": ["neukoelln"]}
+
+
+async def test_organisations_arrive_from_the_directory_and_archiving_follows(
+    tmp_path: Path, nats_server: NatsServer, engine: AsyncEngine, tokens: Tokens
+) -> None:
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url)
+    directory_app = build_directory(settings, database_url=f"sqlite+aiosqlite:///{tmp_path / 'directory.db'}")
+    events_app = build_events(settings, engine=engine)
+    via = tokens.headers(Role.VIA)
+    async with (
+        directory_app.router.lifespan_context(directory_app),
+        events_app.router.lifespan_context(events_app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=directory_app), base_url="http://directory", headers=via
+        ) as directory,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=events_app), base_url="http://events", headers=via
+        ) as events,
+    ):
+        yaar = (await directory.post("/organisations", json={**ORG, "name": "Yaar e.V."})).json()
+        old = (await directory.post("/organisations", json={**ORG, "name": "Alter Verein e.V."})).json()
+        await directory.patch(f"/organisations/{yaar['id']}", json={"name": "Yaar Berlin e.V."})
+        await directory.post(f"/organisations/{old['id']}/archive", json={"reason": "aufgelöst"})
+        network = await directory.post(
+            "/networks", json={"name": "Migrannet", "coordinators": [yaar["id"]], "founded_on": "2017-06-01"}
+        )
+        assert network.status_code == 201, network.text
+
+        async def arrived() -> list:  # type: ignore[type-arg]
+            found = (await events.get("/organisations")).json()
+            networks = (await events.get("/networks")).json()
+            return found if [o["name"] for o in found] == ["Yaar Berlin e.V."] and networks else []
+
+        [known] = await eventually(arrived, timeout=20)
+        assert known == {
+            "id": yaar["id"],
+            "name": "Yaar Berlin e.V.",
+            "kind": "mo",
+        }  # the archived one is not
+        hosted = await events.post("/events", json=seminar(host_organisation_id=yaar["id"]))
+        assert hosted.status_code == 201 and hosted.json()["host"]["name"] == "Yaar Berlin e.V."
+        refused = await events.post("/events", json=seminar(host_organisation_id=old["id"]))
+        assert refused.status_code == 422 and "archiviert" in refused.json()["fields"][0]["message_de"]
+        [consumer] = events_app.state.runtime.consumers
+        assert consumer.spec.name == "events-directory" and consumer.stats.processed >= 5
+
+
+def message(organisation_id: str, sequence: int, event_type: str, **data: object) -> ReceivedEvent:
+    return ReceivedEvent(
+        id=str(uuid.uuid4()),
+        type=event_type,
+        source="/ikmo/directory",
+        subject=organisation_id,
+        time=datetime.now(UTC),
+        schema_version=1,
+        sequence=sequence,
+        data={"organisation_id": organisation_id, **data},
+        headers={},
+    )
+
+
+async def test_replays_and_stragglers_change_nothing(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(replica.metadata.create_all)
+    org = str(uuid.uuid4())
+    registered = message(org, 1, "ikmo.directory.organisation.registered", name="Yaar e.V.", kind="mo")
+    renamed = message(org, 2, "ikmo.directory.organisation.profile_updated", name="Yaar Berlin e.V.")
+    archived = message(org, 3, "ikmo.directory.organisation.archived", reason=None)
+    for received in (registered, renamed, archived, registered, renamed):  # the last two: redelivered
+        async with write_transaction(engine) as conn:
+            await on_directory_event(conn, received)
+    async with read_transaction(engine) as conn:
+        row = (await conn.execute(select(replica.organisations))).one()
+    assert (row.name, row.archived, row.version) == ("Yaar Berlin e.V.", True, 3)
+
+    unknown = message(str(uuid.uuid4()), 2, "ikmo.directory.organisation.archived", reason=None)
+    with pytest.raises(replica.NotYetKnown):  # retried by the consumer until its registration arrived
+        async with write_transaction(engine) as conn:
+            await on_directory_event(conn, unknown)

@@ -1,0 +1,215 @@
+"""Events of VIA's events service (Veranstaltungen): the calendar, registrations and the waitlist.
+
+An event (a seminar, workshop, Fachtag, …) and its registrations form one aggregate, so the waitlist's
+rules (never more confirmed than places, promotions in waitlist order) hold within one stream. People
+appear on the bus only as pseudonymous registration ids, with the organisation they registered for; their
+names, e-mail addresses and personal links are sealed in a private event that never leaves the service.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from shared.contracts.directory import District
+from shared.domain import DomainEvent
+from shared.personal import personal
+
+
+class EventFormat(StrEnum):
+    """VIA's formats (seeds 000 and 001)."""
+
+    QUALIFICATION_SEMINAR = "qualification_seminar"  # Qualifizierungsseminar
+    WORKSHOP = "workshop"  # Workshop
+    CONFERENCE = "conference"  # Fachtag
+    WORKSHOP_TALK = "workshop_talk"  # Werkstattgespräch
+    NETWORK_MEETING = "network_meeting"  # Thematische Fachrunde / Netzwerktreffen: of a directory network
+    LABOUR_MARKET_TALK = "labour_market_talk"  # Arbeitsmarktgespräch: hosted by an MO, speakers from
+    # labour-market institutions
+    ROLE_MODEL_TALK = "role_model_talk"  # Fachgespräch „Vorbilder zeigen“
+
+
+class Topic(StrEnum):
+    """The topic catalogue: the workshop and advice topics of the seeds."""
+
+    RECOGNITION_OF_QUALIFICATIONS = "recognition_of_qualifications"  # Anerkennung ausländischer Abschlüsse
+    LABOUR_MARKET_ACCESS_REFUGEES = "labour_market_access_refugees"  # Arbeitsmarktzugang für Geflüchtete
+    QUALIFICATION_OPPORTUNITIES = "qualification_opportunities"  # Qualifizierungsmöglichkeiten
+    VOLUNTEERS = "volunteers"  # Arbeit mit Ehrenamtlichen
+    PROJECT_MANAGEMENT = "project_management"  # Projektmanagement
+    PROJECT_FUNDING = "project_funding"  # Finanzierungsmöglichkeiten von Projekten
+    CONCEPT_DEVELOPMENT = "concept_development"  # Konzeptentwicklung
+    PROJECT_ADMINISTRATION = "project_administration"  # Projektverwaltung
+    NEEDS_ASSESSMENT = "needs_assessment"  # Bedarfsanalyse
+    FOUNDING_AN_ASSOCIATION = "founding_an_association"  # Vereinsgründung und -führung
+    ASSOCIATION_AND_LABOUR_LAW = "association_and_labour_law"  # Vereins- und Arbeitsrecht
+    ASSOCIATION_AS_EMPLOYER = "association_as_employer"  # Der Verein als Arbeitgeber
+    BOOKKEEPING = "bookkeeping"  # Buchhaltung
+    POLITICAL_PARTICIPATION = "political_participation"  # Politische Partizipation, Gremienarbeit
+    INTERCULTURAL_OPENING = "intercultural_opening"  # Interkulturelle Öffnung der Verwaltung
+    WELCOME_STRUCTURES = "welcome_structures"  # Kommunale Willkommensstrukturen
+
+
+class FundingLine(StrEnum):
+    SENATE_IKMO = "senate_ikmo"  # Senatsverwaltung (IKMO)
+    AMIF = "amif"  # Asyl-, Migrations- und Integrationsfonds
+    IQ = "iq"  # Förderprogramm „Integration durch Qualifizierung“
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class RegistrationStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class CancelledBy(StrEnum):
+    PARTICIPANT = "participant"  # through the personal link
+    STAFF = "staff"
+
+
+class EventDetails(DomainEvent):
+    """The fields every description of an event carries (drafted, details changed)."""
+
+    event_id: str
+    title: str
+    format: EventFormat
+    topics: list[Topic]
+    funding_line: FundingLine
+    starts_at: datetime
+    ends_at: datetime
+    online: bool
+    venue: str | None = Field(description="Address or name of the place; None when online only")
+    district: District | None
+    registration_deadline: datetime
+    description: str | None
+    network_id: str | None = Field(description="The directory network a network meeting belongs to")
+    host_organisation_id: str | None = Field(
+        description="The organisation hosting it (an MO for an Arbeitsmarktgespräch)"
+    )
+    speaker_organisation_ids: list[str] = Field(description="Organisations whose people speak")
+
+
+class EventDrafted(EventDetails):
+    """An event was planned; not yet visible in the public calendar."""
+
+    event_type = "ikmo.events.event.drafted"
+    capacity: int = Field(description="Places that can be confirmed")
+
+
+class EventDetailsChanged(EventDetails):
+    """The description changed; carries the whole new description and which fields changed."""
+
+    event_type = "ikmo.events.event.details_changed"
+    changed: list[str]
+
+
+class EventCapacityChanged(DomainEvent):
+    """The number of places changed; a raise promotes from the waitlist in the same step."""
+
+    event_type = "ikmo.events.event.capacity_changed"
+    event_id: str
+    capacity: int
+    previous_capacity: int
+
+
+class EventPublished(DomainEvent):
+    """The event is in the public calendar and open for registration until its deadline."""
+
+    event_type = "ikmo.events.event.published"
+    event_id: str
+
+
+class EventCancelled(DomainEvent):
+    """The event will not take place; everyone registered or waiting is told."""
+
+    event_type = "ikmo.events.event.cancelled"
+    event_id: str
+    reason: str | None
+
+
+class EventCompleted(DomainEvent):
+    """The event took place."""
+
+    event_type = "ikmo.events.event.completed"
+    event_id: str
+
+
+class RegistrationRecorded(DomainEvent):
+    """Private: who registered, sealed under the registration's own key; never published."""
+
+    event_type = "ikmo.events.registration.recorded"
+    public = False
+    personal_subject = "registration_id"
+    event_id: str
+    registration_id: str
+    name: str = personal()
+    email: str = personal()
+    phone: str | None = personal(default=None)
+    cancel_token: str = personal(description="The secret of the personal cancellation link")
+    cancel_token_hash: str = Field(description="SHA-256 of the token: how a link finds its registration")
+
+
+class RegistrationConfirmed(DomainEvent):
+    """A registration got a place."""
+
+    event_type = "ikmo.events.registration.confirmed"
+    event_id: str
+    registration_id: str = Field(description="Pseudonymous id of the registration (not of a person)")
+    organisation_id: str | None = Field(description="The directory organisation the person came for")
+
+
+class RegistrationWaitlisted(DomainEvent):
+    """The event was full: the registration waits; `position` is its place on the waitlist."""
+
+    event_type = "ikmo.events.registration.waitlisted"
+    event_id: str
+    registration_id: str
+    organisation_id: str | None
+    position: int
+
+
+class RegistrationPromoted(DomainEvent):
+    """A place became free (a cancellation, more places): the first on the waitlist got it."""
+
+    event_type = "ikmo.events.registration.promoted"
+    event_id: str
+    registration_id: str
+    organisation_id: str | None
+
+
+class RegistrationCancelled(DomainEvent):
+    """A registration was withdrawn (by the person through their link, or by staff)."""
+
+    event_type = "ikmo.events.registration.cancelled"
+    event_id: str
+    registration_id: str
+    organisation_id: str | None
+    was: RegistrationStatus = Field(description="confirmed or waitlisted before the cancellation")
+    by: CancelledBy
+
+
+EVENT_EVENTS: tuple[type[DomainEvent], ...] = (
+    EventDrafted,
+    EventDetailsChanged,
+    EventCapacityChanged,
+    EventPublished,
+    EventCancelled,
+    EventCompleted,
+)
+
+REGISTRATION_EVENTS: tuple[type[DomainEvent], ...] = (
+    RegistrationRecorded,
+    RegistrationConfirmed,
+    RegistrationWaitlisted,
+    RegistrationPromoted,
+    RegistrationCancelled,
+)
