@@ -23,6 +23,7 @@ HEALTH = {("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC, ("GET", "/met
 
 STAFF = frozenset({"via", "tbb", "cld", "admin"})
 STAFF_OR_OWN = STAFF | {"organisation"}
+TBB_WRITES = frozenset({"tbb", "admin"})  # the Teilhabecheck is TBB's
 VIA_WRITES = frozenset({"via", "admin"})  # the events are VIA's
 EVERYONE = frozenset({"via", "tbb", "cld", "senate", "admin", "organisation", "integrator"})
 
@@ -69,6 +70,13 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/committees/{committee_id}/seats/{organisation_id}/vacate"): STAFF,
         ("POST", "/committees/{committee_id}/dissolve"): STAFF,
         ("GET", "/organisations/{organisation_id}/committee-seats"): STAFF_OR_OWN,
+        ("POST", "/teilhabechecks"): TBB_WRITES,
+        ("GET", "/teilhabechecks"): STAFF,
+        ("GET", "/teilhabechecks/{check_id}"): STAFF,
+        ("POST", "/teilhabechecks/{check_id}/findings"): TBB_WRITES,
+        ("POST", "/teilhabechecks/{check_id}/phases/{phase}/complete"): TBB_WRITES,
+        ("POST", "/teilhabechecks/{check_id}/recommendations"): TBB_WRITES,
+        ("POST", "/teilhabechecks/{check_id}/recommendations/{recommendation_id}/follow-up"): TBB_WRITES,
         # Pages: the same roles as the API they stand beside.
         ("GET", "/"): PUBLIC,  # only a redirect to the list, which asks to sign in
         ("GET", "/verzeichnis"): STAFF,

@@ -21,6 +21,7 @@ from services.directory.entrypoints import (
     network_pages,
     pages,
     public_pages,
+    teilhabe_api,
 )
 from services.directory.entrypoints.api import router
 from services.directory.projections import (
@@ -29,6 +30,7 @@ from services.directory.projections import (
     MentoringsProjection,
     NetworksProjection,
     OrganisationsProjection,
+    TeilhabechecksProjection,
 )
 from shared.contracts.directory import (
     COMMITTEE_EVENTS,
@@ -37,6 +39,7 @@ from shared.contracts.directory import (
     MENTORING_EVENTS,
     NETWORK_EVENTS,
     ORGANISATION_EVENTS,
+    TEILHABECHECK_EVENTS,
 )
 from shared.domain import EventRegistry
 from shared.service import ServiceDefinition, create_app
@@ -53,6 +56,7 @@ definition = ServiceDefinition(
         *MENTORING_EVENTS,
         *COOPERATION_EVENTS,
         *COMMITTEE_EVENTS,
+        *TEILHABECHECK_EVENTS,
     ),
     # Network pages first: /verzeichnis/netzwerke must not be taken for an organisation's id.
     routers=[
@@ -62,6 +66,7 @@ definition = ServiceDefinition(
         mentoring_api.router,
         cooperation_api.router,
         committee_api.router,
+        teilhabe_api.router,
         network_pages.router,
         contact_pages.router,
         mentoring_pages.router,
@@ -77,6 +82,7 @@ definition = ServiceDefinition(
         MentoringsProjection(),
         CooperationsProjection(),
         CommitteesProjection(),
+        TeilhabechecksProjection(),
     ],
     templates_dir=Path(__file__).parent / "templates",
     locale_dir=pages.LOCALE_DIR,

@@ -394,6 +394,7 @@ async def load_demo(client: httpx.AsyncClient) -> int:
                 f"/cooperations/{started.json()['id']}/end", json={"ended_on": ended_on}
             )
             ended.raise_for_status()
+    await load_teilhabecheck(client)
     for network in NETWORKS:
         body = {k: network[k] for k in ("name", "topic", "founded_on")}
         created = await client.post(
@@ -410,3 +411,29 @@ async def load_demo(client: httpx.AsyncClient) -> int:
                 ).raise_for_status()
     await load_committees(client, ids)
     return len(ORGANISATIONS)
+
+
+async def load_teilhabecheck(client: httpx.AsyncClient) -> None:
+    """DEMO: a Teilhabecheck in Marzahn-Hellersdorf, two phases done, in talks with the administration."""
+    made = await client.post(
+        "/teilhabechecks",
+        json={
+            "district": "marzahn_hellersdorf",
+            "social_space": "Hellersdorf-Nord (Demo)",
+            "started_on": "2026-03-02",
+        },
+    )
+    made.raise_for_status()
+    url = f"/teilhabechecks/{made.json()['id']}"
+    steps = [
+        (
+            "findings",
+            {"text": "Zwei Nachbarschaftstreffs, aber keine Angebote auf Vietnamesisch oder Arabisch."},
+        ),
+        ("phases/inventory/complete", {"completed_on": "2026-05-15"}),
+        ("findings", {"text": "MO wünschen sich feste Ansprechpersonen im Bezirksamt."}),
+        ("phases/mo_talks/complete", {"completed_on": "2026-08-31"}),
+        ("findings", {"text": "Das Jugendamt lädt MO künftig zur AG Jugendhilfe ein."}),
+    ]
+    for path, body in steps:
+        (await client.post(f"{url}/{path}", json=body)).raise_for_status()

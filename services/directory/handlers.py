@@ -22,7 +22,8 @@ from services.directory.domain.cooperation import Cooperation
 from services.directory.domain.mentoring import Mentoring
 from services.directory.domain.model import Organisation
 from services.directory.domain.network import Network
-from shared.contracts.directory import FieldOfWork
+from services.directory.domain.teilhabecheck import Teilhabecheck
+from shared.contracts.directory import District, FieldOfWork
 from shared.errors import ConcurrencyError, DomainRuleViolation
 from shared.store.uow import UnitOfWork
 
@@ -209,3 +210,26 @@ async def end_cooperation(uow_factory: UowFactory, cooperation_id: str, ended_on
         cooperation.end(ended_on or date.today())
         await uow.save(cooperation)
     return cooperation
+
+
+# -- Teilhabecheck ----------------------------------------------------------------------------------------
+
+
+async def start_teilhabecheck(
+    uow_factory: UowFactory, district: District, social_space: str, started_on: date | None
+) -> Teilhabecheck:
+    check = Teilhabecheck.start(str(uuid.uuid4()), district, social_space, started_on or date.today())
+    async with uow_factory() as uow:
+        await uow.save(check)
+    return check
+
+
+async def change_teilhabecheck(
+    uow_factory: UowFactory, check_id: str, change: Callable[[Teilhabecheck], None]
+) -> Teilhabecheck:
+    """Load the analysis, let `change` decide (record a finding, complete a phase, …), save."""
+    async with uow_factory() as uow:
+        check = await uow.get(Teilhabecheck, check_id, "Teilhabecheck")
+        change(check)
+        await uow.save(check)
+    return check

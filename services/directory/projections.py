@@ -351,3 +351,102 @@ class CooperationsProjection:
                     .where(cooperations.c.id == data["cooperation_id"])
                     .values(ended_on=date.fromisoformat(data["ended_on"]), version=event.version)
                 )
+
+
+# -- Teilhabecheck: one row per analysis, one per finding or recommendation ----------------------------------
+
+teilhabe_metadata = MetaData()
+
+teilhabechecks = Table(
+    "teilhabechecks",
+    teilhabe_metadata,
+    Column("id", String(36), primary_key=True),
+    Column("district", String(40), nullable=False),
+    Column("social_space", String(200), nullable=False),
+    Column("started_on", Date, nullable=False),
+    Column("phases_completed", Integer, nullable=False, default=0),
+    Column("finished_on", Date, nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+teilhabe_items = Table(
+    "teilhabe_items",
+    teilhabe_metadata,
+    Column("check_id", String(36), ForeignKey("teilhabechecks.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),  # the analysis's version that recorded it: its order
+    Column("kind", String(20), nullable=False),  # finding | recommendation
+    Column("item_id", String(36), nullable=True),  # a recommendation's id
+    Column("phase", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("addressee", String(200), nullable=True),
+    Column("adoption", String(20), nullable=True),
+    Column("adoption_on", Date, nullable=True),
+    Column("adoption_note", Text, nullable=True),
+)
+
+
+class TeilhabechecksProjection:
+    name = "teilhabechecks"
+    metadata = teilhabe_metadata
+
+    async def apply(self, conn: AsyncConnection, event: RecordedEvent) -> None:
+        if not event.type.startswith("ikmo.directory.teilhabecheck."):
+            return
+        data = event.data
+        step = event.type.removeprefix("ikmo.directory.teilhabecheck.")
+        check_id = data["check_id"]
+        if step == "started":
+            await conn.execute(
+                insert(teilhabechecks).values(
+                    id=check_id,
+                    district=data["district"],
+                    social_space=data["social_space"],
+                    started_on=date.fromisoformat(data["started_on"]),
+                    phases_completed=0,
+                    version=event.version,
+                )
+            )
+            return
+        item = {"check_id": check_id, "version": event.version}
+        match step:
+            case "finding_recorded":
+                await conn.execute(
+                    insert(teilhabe_items).values(
+                        **item, kind="finding", phase=data["phase"], text=data["text"]
+                    )
+                )
+            case "recommendation_made":
+                await conn.execute(
+                    insert(teilhabe_items).values(
+                        **item,
+                        kind="recommendation",
+                        item_id=data["recommendation_id"],
+                        phase="recommendations",
+                        text=data["text"],
+                        addressee=data["addressee"],
+                        adoption="open",
+                    )
+                )
+            case "recommendation_followed_up":
+                await conn.execute(
+                    update(teilhabe_items)
+                    .where(
+                        teilhabe_items.c.check_id == check_id,
+                        teilhabe_items.c.item_id == data["recommendation_id"],
+                    )
+                    .values(
+                        adoption=data["adoption"],
+                        adoption_on=date.fromisoformat(data["on"]),
+                        adoption_note=data["note"],
+                    )
+                )
+            case "phase_completed":
+                values: dict[str, object] = {"phases_completed": teilhabechecks.c.phases_completed + 1}
+                if data["phase"] == "recommendations":
+                    values["finished_on"] = date.fromisoformat(data["completed_on"])
+                await conn.execute(
+                    update(teilhabechecks).where(teilhabechecks.c.id == check_id).values(**values)
+                )
+        await conn.execute(
+            update(teilhabechecks).where(teilhabechecks.c.id == check_id).values(version=event.version)
+        )

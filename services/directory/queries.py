@@ -19,6 +19,8 @@ from services.directory.projections import (
     networks,
     organisation_facets,
     organisations,
+    teilhabe_items,
+    teilhabechecks,
 )
 from shared.contracts.directory import COOPERATION_PARTNER_KINDS
 from shared.store import EventStore
@@ -316,3 +318,26 @@ async def partner_candidates(conn: AsyncConnection) -> list[dict[str, Any]]:
     ).all()
     facets = await _facets_of(conn, [r.id for r in rows])
     return [_row(r, facets[r.id]) for r in rows]
+
+
+# -- Teilhabecheck ----------------------------------------------------------------------------------------
+
+
+async def list_teilhabechecks(conn: AsyncConnection) -> list[dict[str, Any]]:
+    rows = await conn.execute(select(teilhabechecks).order_by(teilhabechecks.c.started_on.desc()))
+    return [dict(r._mapping) for r in rows]
+
+
+async def get_teilhabecheck(conn: AsyncConnection, check_id: str) -> dict[str, Any] | None:
+    row = (await conn.execute(select(teilhabechecks).where(teilhabechecks.c.id == check_id))).first()
+    if row is None:
+        return None
+    items = await conn.execute(
+        select(teilhabe_items).where(teilhabe_items.c.check_id == check_id).order_by(teilhabe_items.c.version)
+    )
+    found = [dict(i._mapping) for i in items]
+    return {
+        **dict(row._mapping),
+        "findings": [i for i in found if i["kind"] == "finding"],
+        "recommendations": [i for i in found if i["kind"] == "recommendation"],
+    }

@@ -358,3 +358,78 @@ COMMITTEE_EVENTS: tuple[type[DomainEvent], ...] = (
     CommitteeSeatVacated,
     CommitteeDissolved,
 )
+
+
+# -- Teilhabecheck (TBB): a participation analysis of one social space, in phases ---------------------------
+
+
+class TeilhabePhase(StrEnum):
+    INVENTORY = "inventory"  # Bestandsaufnahme der Teilhabestrukturen
+    MO_TALKS = "mo_talks"  # Gespräche mit MO
+    ADMINISTRATION = "administration"  # Austausch mit der Verwaltung
+    RECOMMENDATIONS = "recommendations"  # schriftliche Empfehlungen
+
+
+class Adoption(StrEnum):
+    OPEN = "open"
+    ADOPTED = "adopted"
+    PARTLY = "partly"
+    REJECTED = "rejected"
+
+
+class TeilhabecheckStarted(DomainEvent):
+    """TBB began the analysis of one social space in a district."""
+
+    event_type = "ikmo.directory.teilhabecheck.started"
+    check_id: str
+    district: District
+    social_space: str
+    started_on: date
+
+
+class TeilhabeFindingRecorded(DomainEvent):
+    """A finding of the phase the analysis is in."""
+
+    event_type = "ikmo.directory.teilhabecheck.finding_recorded"
+    check_id: str
+    phase: TeilhabePhase
+    text: str
+
+
+class TeilhabePhaseCompleted(DomainEvent):
+    """A phase was completed; the next one begins (after the last, the analysis is finished)."""
+
+    event_type = "ikmo.directory.teilhabecheck.phase_completed"
+    check_id: str
+    phase: TeilhabePhase
+    completed_on: date
+
+
+class TeilhabeRecommendationMade(DomainEvent):
+    """A written recommendation, addressed to someone (e.g. the district office)."""
+
+    event_type = "ikmo.directory.teilhabecheck.recommendation_made"
+    check_id: str
+    recommendation_id: str
+    text: str
+    addressee: str | None
+
+
+class TeilhabeRecommendationFollowedUp(DomainEvent):
+    """What became of a recommendation: adopted, partly, rejected, or still open."""
+
+    event_type = "ikmo.directory.teilhabecheck.recommendation_followed_up"
+    check_id: str
+    recommendation_id: str
+    adoption: Adoption
+    on: date
+    note: str | None
+
+
+TEILHABECHECK_EVENTS: tuple[type[DomainEvent], ...] = (
+    TeilhabecheckStarted,
+    TeilhabeFindingRecorded,
+    TeilhabePhaseCompleted,
+    TeilhabeRecommendationMade,
+    TeilhabeRecommendationFollowedUp,
+)

@@ -15,10 +15,12 @@ from services.directory.projections import (
     organisation_facets,
     organisations,
 )
+from shared.auth.principal import Role
 from shared.contracts.directory import District
 from shared.db import read_transaction
 from shared.projections import rebuild
 from shared.store import EventStore
+from shared.testing import Tokens
 
 
 async def snapshot(engine: AsyncEngine) -> tuple[list, list]:  # type: ignore[type-arg]
@@ -29,8 +31,9 @@ async def snapshot(engine: AsyncEngine) -> tuple[list, list]:  # type: ignore[ty
 
 
 async def test_demo_loads_once_and_the_projection_rebuilds_to_the_same(
-    client: httpx.AsyncClient, engine: AsyncEngine
+    client: httpx.AsyncClient, engine: AsyncEngine, tokens: Tokens
 ) -> None:
+    client.headers.update(tokens.headers(Role.ADMIN))  # as `ikmo up` loads it
     assert await load_demo(client) == len(ORGANISATIONS)
     assert await load_demo(client) == 0  # a second start loads nothing again
     listed = (await client.get("/organisations", params={"include_archived": True, "limit": 200})).json()
@@ -43,6 +46,8 @@ async def test_demo_loads_once_and_the_projection_rebuilds_to_the_same(
     assert {c["name"] for c in contacts} == {"Leyla Ahmadi (Demo)", "Farid Karimi (Demo)"}
     cooperations = (await client.get(f"/organisations/{yaar}/cooperations")).json()
     assert [c["partner_name"] for c in cooperations] == ["Jobcenter Berlin Steglitz-Zehlendorf (Demo)"]
+    [check] = (await client.get("/teilhabechecks")).json()
+    assert check["district"] == "marzahn_hellersdorf" and check["phases_completed"] == 2
     mentorings = (await client.get("/mentorings")).json()
     assert sorted(m["status"] for m in mentorings) == ["active", "completed", "proposed"]
     networks = (await client.get("/networks")).json()
@@ -62,8 +67,9 @@ async def test_demo_loads_once_and_the_projection_rebuilds_to_the_same(
 
 
 async def test_the_networks_read_model_rebuilds_to_the_same(
-    client: httpx.AsyncClient, engine: AsyncEngine
+    client: httpx.AsyncClient, engine: AsyncEngine, tokens: Tokens
 ) -> None:
+    client.headers.update(tokens.headers(Role.ADMIN))
     await load_demo(client)
 
     async def networks_snapshot() -> list[tuple]:  # type: ignore[type-arg]

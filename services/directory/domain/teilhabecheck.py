@@ -1,0 +1,138 @@
+"""The Teilhabecheck (written by TBB): an analysis of one social space in a district, in four phases that
+follow each other: inventory of participation structures, talks with MOs, exchange with the administration,
+written recommendations. Then the recommendations' adoption is followed up.
+
+Rules (German and English): no phase is skipped or completed twice; findings belong to the phase the
+analysis is in; recommendations are written in the last phase; a follow-up names a recommendation that
+exists; texts are 3 to 2000 characters.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from shared.contracts.directory import (
+    Adoption,
+    District,
+    TeilhabecheckStarted,
+    TeilhabeFindingRecorded,
+    TeilhabePhase,
+    TeilhabePhaseCompleted,
+    TeilhabeRecommendationFollowedUp,
+    TeilhabeRecommendationMade,
+)
+from shared.domain import Aggregate, DomainEvent
+from shared.errors import DomainRuleViolation, InvalidInput
+
+PHASES = tuple(TeilhabePhase)
+PHASE_DE = {
+    TeilhabePhase.INVENTORY: "Bestandsaufnahme",
+    TeilhabePhase.MO_TALKS: "Gespräche mit MO",
+    TeilhabePhase.ADMINISTRATION: "Austausch mit der Verwaltung",
+    TeilhabePhase.RECOMMENDATIONS: "Empfehlungen",
+}
+
+
+def valid_text(text: str, field: str = "text", low: int = 3, high: int = 2000) -> str:
+    cleaned = text.strip()
+    if not low <= len(cleaned) <= high:
+        raise InvalidInput(
+            f"Write {low} to {high} characters.", f"Bitte {low} bis {high} Zeichen schreiben.", field=field
+        )
+    return cleaned
+
+
+class Teilhabecheck(Aggregate):
+    stream_prefix = "teilhabecheck"
+
+    def __init__(self, aggregate_id: str) -> None:
+        super().__init__(aggregate_id)
+        self.completed: list[TeilhabePhase] = []
+        self.started_on: date | None = None
+        self.recommendations: set[str] = set()
+
+    @property
+    def phase(self) -> TeilhabePhase | None:
+        """The phase it is in; None once all four are completed."""
+        return PHASES[len(self.completed)] if len(self.completed) < len(PHASES) else None
+
+    @classmethod
+    def start(cls, check_id: str, district: District, social_space: str, started_on: date) -> Teilhabecheck:
+        check = cls(check_id)
+        space = valid_text(social_space, "social_space", 2, 200)
+        check._record(
+            TeilhabecheckStarted(
+                check_id=check_id, district=district, social_space=space, started_on=started_on
+            )
+        )
+        return check
+
+    def record_finding(self, text: str) -> None:
+        phase = self._ongoing()
+        self._record(TeilhabeFindingRecorded(check_id=self.id, phase=phase, text=valid_text(text)))
+
+    def complete_phase(self, phase: TeilhabePhase, on: date) -> None:
+        current = self._ongoing()
+        if phase is not current:
+            raise DomainRuleViolation(
+                f"No phase may be skipped: the analysis is in the phase “{current.value}”.",
+                f"Keine Phase darf übersprungen werden: Die Analyse ist in der Phase „{PHASE_DE[current]}“.",
+            )
+        assert self.started_on is not None
+        if on < self.started_on:
+            raise InvalidInput(
+                "A phase cannot end before the analysis began.",
+                "Eine Phase kann nicht vor Beginn der Analyse enden.",
+                field="completed_on",
+            )
+        self._record(TeilhabePhaseCompleted(check_id=self.id, phase=phase, completed_on=on))
+
+    def recommend(self, recommendation_id: str, text: str, addressee: str | None) -> None:
+        if self._ongoing() is not TeilhabePhase.RECOMMENDATIONS:
+            raise DomainRuleViolation(
+                "Recommendations are written in the last phase.",
+                "Empfehlungen werden in der letzten Phase geschrieben.",
+            )
+        cleaned = addressee.strip() if addressee else None
+        self._record(
+            TeilhabeRecommendationMade(
+                check_id=self.id,
+                recommendation_id=recommendation_id,
+                text=valid_text(text),
+                addressee=cleaned or None,
+            )
+        )
+
+    def follow_up(self, recommendation_id: str, adoption: Adoption, on: date, note: str | None) -> None:
+        if recommendation_id not in self.recommendations:
+            raise InvalidInput(
+                "There is no such recommendation in this analysis.",
+                "Diese Empfehlung gibt es in dieser Analyse nicht.",
+                field="recommendation_id",
+            )
+        cleaned = note.strip() if note else None
+        self._record(
+            TeilhabeRecommendationFollowedUp(
+                check_id=self.id,
+                recommendation_id=recommendation_id,
+                adoption=adoption,
+                on=on,
+                note=cleaned or None,
+            )
+        )
+
+    def _ongoing(self) -> TeilhabePhase:
+        if self.phase is None:
+            raise DomainRuleViolation(
+                "All phases of this analysis are completed.", "Alle Phasen dieser Analyse sind abgeschlossen."
+            )
+        return self.phase
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case TeilhabecheckStarted():
+                self.started_on = event.started_on
+            case TeilhabePhaseCompleted():
+                self.completed.append(event.phase)
+            case TeilhabeRecommendationMade():
+                self.recommendations.add(event.recommendation_id)
