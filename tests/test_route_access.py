@@ -96,6 +96,13 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("GET", "/oeffentlich/organisationen"): PUBLIC,  # rate limited; only consenting organisations
         ("GET", "/oeffentlich/organisationen.csv"): PUBLIC,
         ("GET", "/oeffentlich/organisationen/{organisation_id}"): PUBLIC,
+        ("GET", "/verzeichnis/teilhabechecks"): STAFF,
+        ("POST", "/verzeichnis/teilhabechecks"): TBB_WRITES,
+        ("GET", "/verzeichnis/teilhabechecks/{check_id}"): STAFF,
+        ("POST", "/verzeichnis/teilhabechecks/{check_id}/befund"): TBB_WRITES,
+        ("POST", "/verzeichnis/teilhabechecks/{check_id}/phase/{phase}/abschliessen"): TBB_WRITES,
+        ("POST", "/verzeichnis/teilhabechecks/{check_id}/empfehlung"): TBB_WRITES,
+        ("POST", "/verzeichnis/teilhabechecks/{check_id}/empfehlung/{recommendation_id}/stand"): TBB_WRITES,
         ("GET", "/verzeichnis/begleitungen"): STAFF,
         ("POST", "/verzeichnis/begleitungen"): STAFF,
         ("POST", "/verzeichnis/begleitungen/{mentoring_id}/{step}"): STAFF,

@@ -22,6 +22,7 @@ from services.directory.entrypoints import (
     pages,
     public_pages,
     teilhabe_api,
+    teilhabe_pages,
 )
 from services.directory.entrypoints.api import router
 from services.directory.projections import (
@@ -72,6 +73,7 @@ definition = ServiceDefinition(
         mentoring_pages.router,
         cooperation_pages.router,
         committee_pages.router,
+        teilhabe_pages.router,
         public_pages.router,
         pages.router,
     ],

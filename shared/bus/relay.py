@@ -1,9 +1,9 @@
 """The outbox relay: publishes committed outbox rows to JetStream and deletes what the server acknowledged.
 
-- Pipelined: a batch is sent without waiting for each acknowledgement, and the next batch goes out while
-  the previous one's acknowledgements come in (see `publish_pending`).
-- Gap-safe: rows are deleted once acknowledged, never skipped by position, so a row that commits late is
-  simply found by the next pass.
+- Pipelined: reading the next batch, sending this one and settling earlier ones (collecting their
+  acknowledgements, deleting their rows) run alongside each other (see `publish_pending`).
+- Gap-safe: rows are deleted once acknowledged and every pass starts again at the top of the outbox, so
+  a row that commits late is found by the next pass, never skipped.
 - Order per aggregate: rows go out in position order on one connection, and position order is version
   order within a stream (a stream's next event can only be appended after its previous one committed).
 - Traced: each message gets a PRODUCER span, a child of the trace context stored with the event at append
@@ -11,6 +11,12 @@
   consumer's span hangs below it and one trace runs from the request to the other service's projection.
 - At-least-once: a crash between publish and delete republishes; `Nats-Msg-Id` = event id lets JetStream
   drop the duplicate inside its window, and consumers are idempotent beyond it.
+
+Acknowledgements come back on an inbox of the relay's own (`<inbox prefix>.relay.<id>.<position>`), not
+through `js.publish_async`: the relay only needs "stored or not" per outbox position, and publish_async's
+per-message future, random token and PubAck object cost about a third of the relay's CPU (bench/,
+docs/PERFORMANCE.md). The protocol is JetStream's own: a publish with a reply subject is answered with a
+PubAck or an error, or with status 503 when no stream takes the subject.
 """
 
 from __future__ import annotations
@@ -19,12 +25,16 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections import deque
 from dataclasses import dataclass
 
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.bus.cloudevents import MSG_ID_HEADER
@@ -51,16 +61,24 @@ class OutboxRelay:
         batch_size: int = 500,
         ack_timeout: float = 5.0,
         idle_poll: float = 1.0,
+        batches_in_flight: int = 4,
     ) -> None:
         self.engine = engine
         self.bus = bus
         self.batch_size = batch_size
         self.ack_timeout = ack_timeout
         self.idle_poll = idle_poll
+        self.batches_in_flight = batches_in_flight
         self.stats = RelayStats()
         self._tracer = tracer()  # a proxy until a provider is installed; looked up once, not per message
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._one_pass = asyncio.Lock()
+        # Positions sent and not yet answered, each with the batch it went out in.
+        self._awaiting: dict[int, _Batch] = {}
+        self._acks: Subscription | None = None
+        self._acks_on: Client | None = None
+        self._ack_prefix = ""
 
     def wake(self) -> None:
         """Called after a commit that queued rows, so they go out now rather than at the next poll."""
@@ -74,6 +92,10 @@ class OutboxRelay:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._acks is not None:
+            with contextlib.suppress(Exception):
+                await self._acks.unsubscribe()
+            self._acks = self._acks_on = None
 
     async def run(self) -> None:
         backoff = 0.1
@@ -97,132 +119,150 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
 
     async def backlog(self) -> int:
-        from sqlalchemy import func
-
         async with read_transaction(self.engine) as conn:
             return int((await conn.execute(select(func.count()).select_from(outbox))).scalar_one())
 
     async def publish_pending(self) -> int:
-        """Publish until the outbox is empty; returns how many went out. Raises if a batch failed.
+        """Publish until the outbox is empty; returns how many went out. Raises if a message was lost.
 
-        Two batches are on the wire at a time: while the server stores and acknowledges batch n, batch
-        n + 1 is read and sent, and only then are n's acknowledgements collected and its rows deleted. So
-        the connection never idles waiting for the database or for the last ack of a batch. Every read
-        starts at the beginning of the outbox in position order (leaving out the rows on the wire), so a row
-        that commits late is found by the next read, never skipped. Batches go out in order on one
-        connection and the server handles them in that order, so when a publish fails, the ones after it on
-        the connection fail too: what was acknowledged is always a prefix, and the rest is sent again, in
-        order, on the next pass.
+        One pass is a pipeline of three parts that wait for each other only when they must: the next
+        batch is read while this one is sent, and a settler collects the acknowledgements of batches on
+        the wire and deletes their rows while later batches go out. At most `batches_in_flight` batches
+        are unsettled at a time, so the connection always has work and memory stays bounded.
+
+        Within a pass, reads continue after the last row read. Every pass starts again at the top of the
+        outbox, so a row that commits late with a lower position (which the append lock rules out, see
+        docs/adr/0001, but the relay does not rely on that) is sent by the next pass, never skipped; and
+        since an aggregate's next event can only be appended after the previous one committed, that row
+        cannot have an aggregate successor that went out before it. Batches go out in order on one
+        connection and the server handles them in that order, so when a publish fails, the ones after it
+        on the connection fail too: what was acknowledged is a prefix, and the rest is sent again, in
+        order, by the next pass.
         """
-        total = 0
-        in_flight: deque[tuple[list[_Pending], list[asyncio.Future]]] = deque()  # type: ignore[type-arg]
-        try:
-            batch = await self._next_batch(frozenset())
-            while batch or in_flight:
-                if batch:
-                    in_flight.append((batch, await self._send(batch)))
-                # Rows on the wire (including the batch being settled: its delete may not have run when
-                # the read does) are left out of the next read, which runs alongside the settling.
-                on_wire = frozenset(p.position for sent, _ in in_flight for p in sent)
-                if len(in_flight) > 1 or not batch:
-                    sent, futures = in_flight.popleft()
-                    settled, batch = await asyncio.gather(
-                        self._settle(sent, futures), self._next_batch(on_wire)
-                    )
-                    total += settled
-                else:
-                    batch = await self._next_batch(on_wire)
-            return total
-        finally:
-            # Stopping or failing: keep what the server acknowledged, leave the rest for the next pass.
-            while in_flight:
-                sent, futures = in_flight.popleft()
-                with contextlib.suppress(Exception):
-                    await self._settle(sent, futures, raise_on_loss=False)
+        async with self._one_pass:
+            wire = _Wire()
+            room = asyncio.Semaphore(self.batches_in_flight)
+            settler = asyncio.create_task(self._settle(wire, room), name="outbox-relay-settle")
+            reading = asyncio.ensure_future(self._next_batch(after=0))
+            try:
+                while True:
+                    rows = await reading
+                    if not rows:
+                        break
+                    reading = asyncio.ensure_future(self._next_batch(after=rows[-1].position))
+                    if not await _room_or_failure(room, settler) or wire.lost:
+                        break  # the settler failed or saw a loss: send nothing more in this pass
+                    wire.put(await self._send(rows))
+            finally:
+                # Normal end, failure or cancellation (stop): keep what the server acknowledged, and
+                # leave the rest in the outbox for the next pass.
+                if not reading.done():
+                    reading.cancel()
+                with contextlib.suppress(BaseException):
+                    await reading
+                wire.close()
+                published = await settler
+            if wire.lost:
+                raise RuntimeError(f"{wire.lost} messages were not acknowledged; they stay in the outbox")
+            return published
 
-    async def _settle(
-        self,
-        sent: list[_Pending],
-        futures: list[asyncio.Future],  # type: ignore[type-arg]
-        raise_on_loss: bool = True,
-    ) -> int:
-        """Collect a batch's acknowledgements, delete the acknowledged rows; how many were acknowledged."""
-        acked = await self._acknowledged(sent, futures)
-        if acked:
-            await self._delete(acked)
-        self.stats.batches += 1
-        if len(acked) < len(sent):
-            self.stats.failed += len(sent) - len(acked)
-            if raise_on_loss:
-                raise RuntimeError(f"{len(sent) - len(acked)} of {len(sent)} messages were not acknowledged")
-        return len(acked)
-
-    async def _next_batch(self, in_flight: frozenset[int]) -> list[_Pending]:
-        """The first `batch_size` rows in position order, leaving out the batch whose delete is pending."""
+    async def _next_batch(self, after: int) -> list[_Pending]:
+        """The first `batch_size` rows after position `after`, in position order."""
         async with read_transaction(self.engine) as conn:
             rows = (
                 await conn.execute(
                     select(outbox.c.position, outbox.c.subject, outbox.c.headers, outbox.c.payload)
+                    .where(outbox.c.position > after)
                     .order_by(outbox.c.position)
-                    .limit(self.batch_size + len(in_flight))
+                    .limit(self.batch_size)
                 )
             ).all()
         return [
             _Pending(position, subject, json.loads(headers), payload)
             for position, subject, headers, payload in rows
-            if position not in in_flight
-        ][: self.batch_size]
+        ]
 
-    async def _send(self, batch: list[_Pending]) -> list[asyncio.Future]:  # type: ignore[type-arg]
-        js = self.bus.js
-        assert js is not None
-        futures: list[asyncio.Future] = []  # type: ignore[type-arg]
+    async def _send(self, rows: list[_Pending]) -> _Batch:
+        """Publish a batch without waiting for its answers, which `_on_ack` records as they come."""
+        nc = self.bus.nc
+        assert nc is not None
+        prefix = await self._ack_inbox(nc)
         # Without a tracing SDK installed there is nobody to record a span: skip the per-message work
         # (the stored traceparent still goes out, so traces continue from the append).
         traced = _tracing_enabled()
+        batch = _Batch(rows)
+        for p in rows:
+            self._awaiting[p.position] = batch
         try:
-            for i, p in enumerate(batch, start=1):
-                if not traced:
-                    futures.append(await js.publish_async(p.subject, p.payload, headers=p.headers))
-                    continue
-                span, headers = _producer_span(self._tracer, p)
-                try:
-                    future = await js.publish_async(p.subject, p.payload, headers=headers)
-                except BaseException:
-                    span.end()
-                    raise
-                future.add_done_callback(lambda fut, span=span: _end_producer_span(span, fut))
-                futures.append(future)
+            for i, p in enumerate(rows, start=1):
+                headers = p.headers
+                if traced:
+                    span, headers = _producer_span(self._tracer, p)
+                    batch.spans[p.position] = span
+                await nc.publish(p.subject, p.payload, reply=f"{prefix}{p.position}", headers=headers)
                 if i % _YIELD_EVERY == 0:
-                    # publish_async only buffers; yielding lets the flusher hand the server work now,
-                    # so that the server stores while we are still encoding the rest of the batch.
+                    # publish only buffers; yielding lets the flusher hand the server work now, so
+                    # that the server stores while we are still encoding the rest of the batch.
                     await asyncio.sleep(0)
         except BaseException:
-            for fut in futures:
-                fut.cancel()
+            self._give_up(batch, "not sent")
             raise
-        return futures
+        return batch
 
-    async def _acknowledged(
-        self,
-        batch: list[_Pending],
-        futures: list[asyncio.Future],  # type: ignore[type-arg]
-    ) -> list[int]:
-        """Positions whose publish the server acknowledged within ack_timeout; the rest is given up."""
+    async def _ack_inbox(self, nc: Client) -> str:
+        """The relay's reply subject prefix, subscribed once per connection."""
+        if self._acks is None or self._acks_on is not nc:
+            self._ack_prefix = f"{self.bus.inbox_prefix}.relay.{uuid.uuid4().hex}."
+            self._acks = await nc.subscribe(f"{self._ack_prefix}*", cb=self._on_ack)
+            self._acks_on = nc
+        return self._ack_prefix
+
+    async def _on_ack(self, msg: Msg) -> None:
+        """The server's answer to one publish: a PubAck, an error, or 503 when no stream took it."""
         try:
-            if futures:
-                await asyncio.wait(futures, timeout=self.ack_timeout)
-        finally:
-            for fut in futures:
-                if not fut.done():
-                    fut.cancel()
-        acked = [
-            p.position
-            for p, fut in zip(batch, futures, strict=True)
-            if fut.done() and not fut.cancelled() and fut.exception() is None
-        ]
-        self.stats.published += len(acked)
-        return acked
+            position = int(msg.subject[len(self._ack_prefix) :])
+        except ValueError:
+            return
+        batch = self._awaiting.pop(position, None)
+        if batch is not None:  # else a late answer for a batch already given up: it goes out again
+            batch.answer(position, _ack_error(msg))
+
+    def _give_up(self, batch: _Batch, reason: str) -> None:
+        """Count every unanswered message of the batch as failed; a later answer is ignored."""
+        if batch.outstanding:
+            for p in batch.rows:
+                if self._awaiting.get(p.position) is batch:
+                    del self._awaiting[p.position]
+                    batch.answer(p.position, reason)
+
+    async def _settle(self, wire: _Wire, room: asyncio.Semaphore) -> int:
+        """Await each batch's answers in order and delete the acknowledged rows; return how many.
+
+        Batches behind the first that are fully answered already are deleted in the same transaction,
+        so a settler that falls behind catches up with fewer durable commits.
+        """
+        published = 0
+        while (first := await wire.get()) is not None:
+            group = [first, *wire.take_answered()]
+            acked: list[int] = []
+            for batch in group:
+                if batch.outstanding:
+                    await asyncio.wait([batch.answered], timeout=self.ack_timeout)
+                    self._give_up(batch, "not acknowledged in time")
+                acked += batch.acked
+                lost = len(batch.rows) - len(batch.acked)
+                wire.lost += lost
+                self.stats.failed += lost
+            self.stats.published += len(acked)
+            try:
+                if acked:
+                    await self._delete(acked)
+            finally:
+                self.stats.batches += len(group)
+                for _ in group:
+                    room.release()
+            published += len(acked)
+        return published
 
     async def _delete(self, positions: list[int]) -> None:
         async with write_transaction(self.engine) as conn:
@@ -239,6 +279,96 @@ class _Pending:
     payload: bytes
 
 
+class _Batch:
+    """One batch on the wire: its rows, and what the server has answered for them so far."""
+
+    __slots__ = ("acked", "answered", "outstanding", "rows", "spans")
+
+    def __init__(self, rows: list[_Pending]) -> None:
+        self.rows = rows
+        self.outstanding = len(rows)
+        self.acked: list[int] = []
+        self.answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.spans: dict[int, trace.Span] = {}
+        if not rows:
+            self.answered.set_result(None)
+
+    def answer(self, position: int, error: str | None) -> None:
+        if error is None:
+            self.acked.append(position)
+        span = self.spans.pop(position, None)
+        if span is not None:
+            if error is not None:
+                span.set_status(Status(StatusCode.ERROR, error))
+            span.end()
+        self.outstanding -= 1
+        if self.outstanding == 0 and not self.answered.done():
+            self.answered.set_result(None)
+
+
+class _Wire:
+    """The batches sent and not yet settled, oldest first, handed from the sender to the settler."""
+
+    def __init__(self) -> None:
+        self._batches: deque[_Batch] = deque()
+        self._changed = asyncio.Event()
+        self._closed = False
+        self.lost = 0  # messages the server did not acknowledge in this pass
+
+    def put(self, batch: _Batch) -> None:
+        self._batches.append(batch)
+        self._changed.set()
+
+    def close(self) -> None:
+        """Nothing more will be sent in this pass; the settler ends after the batches on the wire."""
+        self._closed = True
+        self._changed.set()
+
+    async def get(self) -> _Batch | None:
+        while not self._batches:
+            if self._closed:
+                return None
+            self._changed.clear()
+            await self._changed.wait()
+        return self._batches.popleft()
+
+    def take_answered(self) -> list[_Batch]:
+        """The oldest batches whose every message has been answered, taken off the wire."""
+        taken = []
+        while self._batches and not self._batches[0].outstanding:
+            taken.append(self._batches.popleft())
+        return taken
+
+
+async def _room_or_failure(room: asyncio.Semaphore, settler: asyncio.Task[int]) -> bool:
+    """Wait for room for one more unsettled batch; False if the settler ended first (it failed)."""
+    if settler.done():
+        return False
+    if not room.locked():
+        await room.acquire()
+        return True
+    acquire = asyncio.ensure_future(room.acquire())
+    await asyncio.wait({acquire, settler}, return_when=asyncio.FIRST_COMPLETED)
+    if settler.done():
+        acquire.cancel()
+        return False
+    return True
+
+
+def _ack_error(msg: Msg) -> str | None:
+    """None for a PubAck (a duplicate dropped by Nats-Msg-Id counts: the server has the message)."""
+    if msg.headers and msg.headers.get("Status") == _NO_RESPONDERS:
+        return "no stream takes this subject"
+    try:
+        reply = json.loads(msg.data)
+    except ValueError:
+        return "unreadable answer"
+    if isinstance(reply, dict) and "seq" in reply and "error" not in reply:
+        return None
+    error = reply.get("error", reply) if isinstance(reply, dict) else reply
+    return str(error.get("description", error) if isinstance(error, dict) else error)
+
+
 def _tracing_enabled() -> bool:
     """True once an SDK tracer provider is installed (tests, or OTLP export configured)."""
     return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
@@ -253,6 +383,7 @@ def _producer_span(tracer: trace.Tracer, p: _Pending) -> tuple[trace.Span, dict[
         attributes={
             "messaging.system": "nats",
             "messaging.operation.type": "publish",
+            "messaging.operation.name": "publish",
             "messaging.destination.name": p.subject,
             "messaging.message.id": p.headers.get(MSG_ID_HEADER, ""),
         },
@@ -264,13 +395,6 @@ def _producer_span(tracer: trace.Tracer, p: _Pending) -> tuple[trace.Span, dict[
     return span, headers
 
 
-def _end_producer_span(span: trace.Span, fut: asyncio.Future) -> None:  # type: ignore[type-arg]
-    if fut.cancelled():
-        span.set_status(Status(StatusCode.ERROR, "not acknowledged in time"))
-    elif fut.exception() is not None:
-        span.set_status(Status(StatusCode.ERROR, str(fut.exception())))
-    span.end()
-
-
 # Yield to the event loop every so many publishes while sending a batch (see OutboxRelay._send).
 _YIELD_EVERY = 64
+_NO_RESPONDERS = "503"

@@ -42,6 +42,9 @@ class NatsServer:
         log_file: Path | None = None,
     ) -> None:
         self.store_dir = store_dir
+        # Ports chosen here may be taken by another process between choosing and binding: then the first
+        # start retries on fresh ones. Ports given by the caller are kept (a clear failure instead).
+        self._chosen = port is None and monitor_port is None
         self.port = port or free_port()
         self.monitor_port = monitor_port or free_port()
         self.config_file = config_file
@@ -53,6 +56,16 @@ class NatsServer:
         return f"nats://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 15.0) -> NatsServer:
+        for attempt in range(3):
+            try:
+                return self._start(timeout)
+            except RuntimeError:
+                if not self._chosen or attempt == 2:
+                    raise
+                self.port, self.monitor_port = free_port(), free_port()
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout: float) -> NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         args = [
             nats_server_binary(),
@@ -67,6 +80,7 @@ class NatsServer:
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
         self._wait_healthy(timeout)
+        self._chosen = False  # from now on the same ports, across stop and start
         return self
 
     def _wait_healthy(self, timeout: float) -> None:

@@ -82,3 +82,42 @@ async def test_a_teilhabecheck_over_http(client: httpx.AsyncClient, tokens: Toke
     assert followed.json()["phases_completed"] == 3
     assert (await client.get(url)).status_code == 200  # staff read
     assert (await client.get("/teilhabechecks/nothing")).status_code == 404
+
+
+async def test_the_teilhabecheck_pages(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    html = {"Accept": "text/html"}
+    tbb = {**html, **tokens.headers(Role.TBB)}
+    listing = await client.get("/verzeichnis/teilhabechecks", headers=html)
+    assert listing.status_code == 200 and "Noch keine Analyse." in listing.text
+    assert "Analyse beginnen" not in listing.text  # VIA reads only
+    wrong = await client.post(
+        "/verzeichnis/teilhabechecks", data={"social_space": "Gropiusstadt"}, headers=tbb
+    )
+    assert (
+        wrong.status_code == 422
+        and 'id="f-district-error"' in wrong.text
+        and 'value="Gropiusstadt"' in wrong.text
+    )
+    made = await client.post(
+        "/verzeichnis/teilhabechecks",
+        data={"district": "neukoelln", "social_space": "Gropiusstadt"},
+        headers=tbb,
+    )
+    assert made.status_code == 303
+    url = made.headers["location"]
+    skipped = await client.post(f"{url}/phase/mo_talks/abschliessen", headers=tbb)
+    assert skipped.status_code == 409 and "übersprungen" in skipped.text
+    assert (
+        await client.post(f"{url}/befund", data={"text": "Drei MO im Kiez"}, headers=tbb)
+    ).status_code == 303
+    for phase in ("inventory", "mo_talks", "administration"):
+        assert (await client.post(f"{url}/phase/{phase}/abschliessen", headers=tbb)).status_code == 303
+    rec = await client.post(
+        f"{url}/empfehlung", data={"text": "Beratung auf Arabisch", "addressee": "Bezirksamt"}, headers=tbb
+    )
+    assert rec.status_code == 303
+    page = (await client.get(url, headers=tbb)).text
+    assert "Drei MO im Kiez" in page and "Beratung auf Arabisch" in page and "offen" in page
+    assert 'aria-current="step"' in page and "Schriftliche Empfehlungen" in page
+    as_via = await client.post(f"{url}/befund", data={"text": "nicht erlaubt"}, headers=html)
+    assert as_via.status_code == 403
