@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.bus.connection import Bus
+from shared.bus.connection import Bus, ensure_stream
 from shared.bus.relay import OutboxRelay
 from shared.db import create_tables, make_engine, read_transaction
 from shared.platform.natsserver import NatsServer
@@ -117,6 +118,36 @@ async def test_a_relay_killed_mid_batch_loses_nothing_and_its_duplicates_are_dro
     finally:
         await bus.close()
         await engine.dispose()
+
+
+async def test_messages_no_stream_takes_stay_in_the_outbox_until_one_does(
+    engine: AsyncEngine, nats_server: NatsServer
+) -> None:
+    await create_tables(engine, store_metadata)
+    store = EventStore()
+    for i in range(5):
+        await increment(engine, store, f"n{i % 2}")
+    bus = Bus(nats_server.url, "no-stream-yet", ())  # declares no stream for ikmo.kernel.>
+    bus.start()
+    relay = OutboxRelay(engine, bus, batch_size=2)
+    try:
+        await bus.ready.wait()
+        # The server answers 503 (no responders): nothing counts as published, nothing is deleted.
+        with pytest.raises(RuntimeError, match="not acknowledged"):
+            await relay.publish_pending()
+        assert await outbox_size(engine) == 5
+        assert relay.stats.published == 0 and relay.stats.failed >= 2
+
+        assert bus.js is not None
+        await ensure_stream(bus.js, "kernel")
+        assert await relay.publish_pending() == 5
+        assert await outbox_size(engine) == 0
+        assert_once_and_in_order(
+            await stream_messages(nats_server.url, "IKMO_KERNEL"), await all_event_ids(engine)
+        )
+    finally:
+        await relay.stop()
+        await bus.close()
 
 
 async def _equals(value, expected) -> bool:  # type: ignore[no-untyped-def]
