@@ -136,6 +136,28 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("GET", "/organisations"): STAFF,
         ("GET", "/networks"): STAFF,
         ("GET", "/vocabulary"): EVERYONE,
+        # Pages: staff read the calendar; only VIA changes it and sees who registered.
+        ("GET", "/"): PUBLIC,  # only a redirect to the list, which asks to sign in
+        ("GET", "/veranstaltungen"): STAFF,
+        ("GET", "/veranstaltungen/neu"): VIA_WRITES,
+        ("POST", "/veranstaltungen/neu"): VIA_WRITES,
+        ("GET", "/veranstaltungen/benachrichtigungen"): VIA_WRITES,
+        ("GET", "/veranstaltungen/{event_id}"): STAFF,  # registrations shown to VIA only
+        ("GET", "/veranstaltungen/{event_id}/bearbeiten"): VIA_WRITES,
+        ("POST", "/veranstaltungen/{event_id}/bearbeiten"): VIA_WRITES,
+        ("POST", "/veranstaltungen/{event_id}/veroeffentlichen"): VIA_WRITES,
+        ("POST", "/veranstaltungen/{event_id}/absagen"): VIA_WRITES,
+        ("POST", "/veranstaltungen/{event_id}/abschliessen"): VIA_WRITES,
+        ("POST", "/veranstaltungen/{event_id}/plaetze"): VIA_WRITES,
+        ("POST", "/veranstaltungen/{event_id}/anmeldungen"): VIA_WRITES,
+        ("POST", "/veranstaltungen/{event_id}/anmeldungen/{registration_id}/stornieren"): VIA_WRITES,
+        # The public calendar, its feed, registration and the personal link: rate limited, no sign-in.
+        ("GET", "/oeffentlich/veranstaltungen"): PUBLIC,
+        ("GET", "/oeffentlich/veranstaltungen.ics"): PUBLIC,
+        ("GET", "/oeffentlich/veranstaltungen/{event_id}"): PUBLIC,
+        ("POST", "/oeffentlich/veranstaltungen/{event_id}"): PUBLIC,
+        ("GET", "/oeffentlich/anmeldung/{token}"): PUBLIC,
+        ("POST", "/oeffentlich/anmeldung/{token}"): PUBLIC,
     },
 }
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.events import notices, replica
+from services.events.entrypoints import pages, public_pages
 from services.events.entrypoints.api import router
 from services.events.entrypoints.consumers import directory_consumer
 from services.events.mail import MailSettings, NoticeDispatcher
@@ -25,11 +26,11 @@ definition = ServiceDefinition(
     title="IKMO Veranstaltungen / Events (VIA)",
     description="VIA's calendar: seminars, workshops, Fachtage and talks, registrations with a waitlist.",
     registry=EventRegistry(*EVENT_EVENTS, *REGISTRATION_EVENTS),
-    routers=[router],
+    routers=[public_pages.router, pages.router, router],
     projections=[CalendarProjection()],
     consumers=[directory_consumer],
     templates_dir=Path(__file__).parent / "templates",
-    locale_dir=Path(__file__).parent / "locale",
+    locale_dir=pages.LOCALE_DIR,
 )
 
 

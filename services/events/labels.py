@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
 
 from shared.contracts.directory import District
 from shared.contracts.events import EventFormat, EventStatus, FundingLine, RegistrationStatus, Topic
@@ -107,3 +111,35 @@ def label(value: StrEnum | str | None, lang: str = "de") -> str:
             de, en = table[value]
             return en if lang == "en" else de
     return str(value)
+
+
+BERLIN = ZoneInfo("Europe/Berlin")  # people read times in their own city's time
+
+
+def local(moment: datetime) -> datetime:
+    if moment.tzinfo is None:  # SQLite hands times back without their zone; they are stored in UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(BERLIN)
+
+
+def timespan(starts_at: datetime, ends_at: datetime, lang: str = "de") -> str:
+    """ "Donnerstag, 12. März 2026, 10:00–16:00 Uhr" (or its English), across days when it lasts longer."""
+    start, end = local(starts_at), local(ends_at)
+    day = "EEEE, d. MMMM y, HH:mm" if lang == "de" else "EEEE, d MMMM y, HH:mm"
+    suffix = " Uhr" if lang == "de" else ""
+    first = format_datetime(start, day, locale=lang)
+    if end.date() == start.date():
+        return f"{first}–{format_time(end, 'HH:mm', locale=lang)}{suffix}"
+    return (
+        f"{first}{suffix} {'bis' if lang == 'de' else 'to'} {format_datetime(end, day, locale=lang)}{suffix}"
+    )
+
+
+def moment(when: datetime, lang: str = "de") -> str:
+    """ "12.03.2026, 10:00 Uhr": a deadline, a time something happened."""
+    pattern = "dd.MM.y, HH:mm" if lang == "de" else "d MMM y, HH:mm"
+    return format_datetime(local(when), pattern, locale=lang) + (" Uhr" if lang == "de" else "")
+
+
+def month(when: datetime, lang: str = "de") -> str:
+    return format_date(local(when), "LLLL y", locale=lang)

@@ -16,20 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_time
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.events.domain.model import Event, Registration
 from services.events.domain.notices import NoticeDue, NoticeKind
-from services.events.labels import label
+from services.events.labels import label, timespan
 from shared.personal import ERASED
 from shared.store.uow import UnitOfWork
 from shared.vault import Vault
 
-BERLIN = ZoneInfo("Europe/Berlin")
 SIGNATURE = "VIA Berlin/Brandenburg e.V. – Kommune interkulturell"
 
 metadata = MetaData()
@@ -112,17 +109,7 @@ class Links:
 
 def when(event: Event, lang: str) -> str:
     assert event.details is not None
-    start = event.details.starts_at.astimezone(BERLIN)
-    end = event.details.ends_at.astimezone(BERLIN)
-    if lang == "de":
-        day = format_datetime(start, "EEEE, d. MMMM y, HH:mm", locale="de")
-        if end.date() == start.date():
-            return f"{day}–{format_time(end, 'HH:mm', locale='de')} Uhr"
-        return f"{day} Uhr bis {format_datetime(end, 'EEEE, d. MMMM y, HH:mm', locale='de')} Uhr"
-    day = format_datetime(start, "EEEE, d MMMM y, HH:mm", locale="en")
-    if end.date() == start.date():
-        return f"{day}–{format_time(end, 'HH:mm', locale='en')}"
-    return f"{day} to {format_datetime(end, 'EEEE, d MMMM y, HH:mm', locale='en')}"
+    return timespan(event.details.starts_at, event.details.ends_at, lang)
 
 
 def where(event: Event, lang: str) -> str:

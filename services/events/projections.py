@@ -51,6 +51,7 @@ calendar = Table(
     Column("speaker_organisation_ids", JSON, nullable=False),
     Column("capacity", Integer, nullable=False),
     Column("status", String(20), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=True),  # once public, always in the feed
     Column("cancel_reason", Text, nullable=True),
     Column("confirmed", Integer, nullable=False, default=0),
     Column("waitlisted", Integer, nullable=False, default=0),
@@ -136,7 +137,7 @@ class CalendarProjection:
             case "capacity_changed":
                 await self._touch(conn, recorded, capacity=data["capacity"])
             case "published":
-                await self._touch(conn, recorded, status="published")
+                await self._touch(conn, recorded, status="published", published_at=recorded.recorded_at)
             case "cancelled":
                 await self._touch(conn, recorded, status="cancelled", cancel_reason=data["reason"])
             case "completed":

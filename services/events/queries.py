@@ -13,8 +13,6 @@ from services.events import replica
 from services.events.projections import calendar, registrations
 from shared.vault import Vault
 
-PUBLIC_STATUSES = ("published", "completed", "cancelled")
-
 
 @dataclass(frozen=True)
 class CalendarFilter:
@@ -23,7 +21,7 @@ class CalendarFilter:
     topic: str | None = None
     district: str | None = None
     starts_after: datetime | None = None
-    public_only: bool = False  # what the public calendar shows: never drafts
+    public_only: bool = False  # what the public calendar shows: what was published (perhaps cancelled since)
 
 
 def _event(row: Any, organisations: dict[str, replica.KnownOrganisation], nets: dict[str, str]) -> dict:  # type: ignore[type-arg]
@@ -58,7 +56,7 @@ async def list_events(
     c = calendar.c
     conditions = []
     if where.public_only:
-        conditions.append(c.status.in_(PUBLIC_STATUSES))
+        conditions.append(c.published_at.is_not(None))
     if where.status:
         conditions.append(c.status == where.status)
     if where.format:
@@ -74,8 +72,11 @@ async def list_events(
     return await _decorate(conn, list(rows[offset : offset + limit])), total
 
 
-async def get_event(conn: AsyncConnection, event_id: str) -> dict[str, Any] | None:
-    row = (await conn.execute(select(calendar).where(calendar.c.id == event_id))).first()
+async def get_event(conn: AsyncConnection, event_id: str, public_only: bool = False) -> dict[str, Any] | None:
+    query = select(calendar).where(calendar.c.id == event_id)
+    if public_only:
+        query = query.where(calendar.c.published_at.is_not(None))
+    row = (await conn.execute(query)).first()
     if row is None:
         return None
     return (await _decorate(conn, [row]))[0]
@@ -128,6 +129,16 @@ async def registrations_of(
         else:
             item["waitlist_position"] = None
     return items
+
+
+async def registration_by_token(conn: AsyncConnection, cancel_token_hash: str) -> dict[str, Any] | None:
+    """The registration a personal link stands for, opened (its name reads "[gelöscht]" once erased)."""
+    r = registrations.c
+    row = (await conn.execute(select(registrations).where(r.cancel_token_hash == cancel_token_hash))).first()
+    if row is None:
+        return None
+    [name] = await Vault().open_all(conn, [row.name])
+    return {"id": row.id, "event_id": row.event_id, "name": name, "status": row.status}
 
 
 async def event_of_token(conn: AsyncConnection, cancel_token_hash: str) -> str | None:

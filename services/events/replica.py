@@ -32,6 +32,8 @@ organisations = Table(
     Column("name", String(200), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("archived", Boolean, nullable=False, default=False),
+    # Consented to a public profile: only such organisations are offered on the public registration form.
+    Column("public_profile", Boolean, nullable=False, default=False),
     Column("merged_into", String(36), nullable=True),
     # The directory aggregate's version (ce-sequence) this row reflects: older messages change nothing.
     Column("version", Integer, nullable=False),
@@ -73,7 +75,13 @@ def _known(row: Any) -> KnownOrganisation:
 
 
 async def register_organisation(
-    conn: AsyncConnection, organisation_id: str, name: str, kind: str, version: int, at: datetime
+    conn: AsyncConnection,
+    organisation_id: str,
+    name: str,
+    kind: str,
+    public_profile: bool,
+    version: int,
+    at: datetime,
 ) -> None:
     found = (
         await conn.execute(select(organisations.c.version).where(organisations.c.id == organisation_id))
@@ -81,7 +89,13 @@ async def register_organisation(
     if found is None:
         await conn.execute(
             insert(organisations).values(
-                id=organisation_id, name=name, kind=kind, archived=False, version=version, updated_at=at
+                id=organisation_id,
+                name=name,
+                kind=kind,
+                archived=False,
+                public_profile=public_profile,
+                version=version,
+                updated_at=at,
             )
         )
 
@@ -157,11 +171,13 @@ async def names(conn: AsyncConnection, ids: set[str]) -> dict[str, KnownOrganisa
 
 
 async def list_organisations(
-    conn: AsyncConnection, kinds: frozenset[OrganisationKind] | None = None
+    conn: AsyncConnection, kinds: frozenset[OrganisationKind] | None = None, public_only: bool = False
 ) -> list[KnownOrganisation]:
     """Active organisations (not archived, not merged away), by name: the choices of a form."""
     o = organisations.c
     query = select(organisations).where(o.archived.is_(False), o.merged_into.is_(None))
+    if public_only:
+        query = query.where(o.public_profile.is_(True))
     if kinds:
         query = query.where(o.kind.in_([str(k) for k in kinds]))
     rows = (await conn.execute(query.order_by(o.name, o.id))).all()

@@ -22,10 +22,23 @@ async def on_directory_event(conn: AsyncConnection, event: ReceivedEvent) -> Non
     match event.type:
         case "ikmo.directory.organisation.registered":
             await replica.register_organisation(
-                conn, data["organisation_id"], data["name"], data["kind"], version, at
+                conn,
+                data["organisation_id"],
+                data["name"],
+                data["kind"],
+                bool(data.get("public_profile")),
+                version,
+                at,
             )
         case "ikmo.directory.organisation.profile_updated":
-            await replica.change_organisation(conn, data["organisation_id"], version, at, name=data["name"])
+            await replica.change_organisation(
+                conn,
+                data["organisation_id"],
+                version,
+                at,
+                name=data["name"],
+                public_profile=bool(data.get("public_profile")),
+            )
         case "ikmo.directory.organisation.archived":
             await replica.change_organisation(conn, data["organisation_id"], version, at, archived=True)
         case "ikmo.directory.organisation.legal_form_changed":

@@ -51,7 +51,7 @@ class Directory:
         async with write_transaction(self.engine) as conn:
             await on_directory_event(conn, received)
 
-    async def organisation(self, name: str, kind: str = "mo") -> str:
+    async def organisation(self, name: str, kind: str = "mo", public_profile: bool = False) -> str:
         organisation_id = str(uuid.uuid4())
         await self.publish(
             "ikmo.directory.organisation.registered",
@@ -65,7 +65,7 @@ class Directory:
                 "fields_of_work": [],
                 "languages": [],
                 "website": None,
-                "public_profile": False,
+                "public_profile": public_profile,
             },
         )
         return organisation_id

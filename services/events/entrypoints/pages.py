@@ -1,0 +1,544 @@
+"""The staff pages of VIA's calendar: the list, an event with its registrations and waitlist, the forms to
+plan, change, publish, cancel and complete, and the notices people were sent.
+
+Forms are read into the API's own input models and handed to the same handlers, so a page can never accept
+what the API refuses, and the errors a person sees are the API's, placed beside their fields. Everyone on
+the partners' staff may look at the calendar; only VIA (and admins) change it or see who registered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from services.events import handlers, notices, queries, replica
+from services.events.domain.commands import ChangeCapacity, ChangeEventDetails, DraftEvent
+from services.events.domain.model import Event
+from services.events.entrypoints.api import (
+    VIA,
+    CapacityIn,
+    EventIn,
+    EventPatch,
+    RegistrationIn,
+    Staff,
+    ViaStaff,
+    links,
+    not_found,
+    register_person,
+    wake_dispatcher,
+)
+from services.events.entrypoints.forms import Errors, errors_of, options, shown, status_of
+from services.events.labels import VOCABULARY, label, local, moment
+from shared.auth.access import public
+from shared.auth.principal import Principal
+from shared.contracts.events import CancelledBy
+from shared.db import read_transaction
+from shared.errors import ConcurrencyError, DomainRuleViolation, IkmoError, InvalidInput
+from shared.service import Runtime, RuntimeDep
+from shared.web.flash import flash
+from shared.web.i18n import N_
+from shared.web.templating import current_language, render
+
+BERLIN = ZoneInfo("Europe/Berlin")
+LOCALE_DIR = Path(__file__).parent.parent / "locale"
+router = APIRouter(tags=["pages"], include_in_schema=False)
+BASE = "/veranstaltungen"
+DATETIME_FIELDS = ("starts_at", "ends_at", "registration_deadline")
+PAGE_SIZE = 50
+
+NOTICE_KINDS = {
+    "confirmation": N_("Confirmation"),
+    "waitlist": N_("Waitlist"),
+    "promotion": N_("Moved up"),
+    "cancellation": N_("Cancellation"),
+    "event_cancelled": N_("Event cancelled"),
+}
+NOTICE_STATUSES = {
+    "pending": N_("waiting to be sent"),
+    "sending": N_("being sent"),
+    "sent": N_("sent"),
+    "stored": N_("stored (no mail server)"),
+    "failed": N_("could not be sent"),
+    "dropped": N_("not sent (person erased)"),
+}
+WHEN = {"upcoming": N_("Upcoming"), "past": N_("Past"), "all": N_("All")}
+
+
+def is_via(who: Principal) -> bool:
+    return who.has_any(frozenset(VIA))
+
+
+# -- reading a form ---------------------------------------------------------------------------------------
+
+
+def local_input(value: datetime | None) -> str:
+    """A stored time as a `datetime-local` input shows it: in Berlin, to the minute."""
+    return local(value).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def parse_local(raw: str, field: str) -> datetime | None:
+    """What a `datetime-local` input sends, read as Berlin time; empty is None."""
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        naive = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            "Give a date and time such as 2026-03-12 10:00.",
+            "Bitte Datum und Uhrzeit angeben, z. B. 12.03.2026, 10:00.",
+            field=field,
+        ) from None
+    return naive.replace(tzinfo=BERLIN) if naive.tzinfo is None else naive
+
+
+def event_form_values(form: FormData) -> dict[str, Any]:
+    """What the person typed, as the page shows it again."""
+    return {
+        "title": str(form.get("title", "")).strip(),
+        "format": form.get("format") or "",
+        "topics": form.getlist("topics"),
+        "funding_line": form.get("funding_line") or "",
+        "starts_at": str(form.get("starts_at", "")),
+        "ends_at": str(form.get("ends_at", "")),
+        "registration_deadline": str(form.get("registration_deadline", "")),
+        "online": form.get("online") == "true",
+        "venue": str(form.get("venue", "")).strip(),
+        "district": form.get("district") or "",
+        "capacity": str(form.get("capacity", "")).strip(),
+        "description": str(form.get("description", "")).strip(),
+        "network_id": form.get("network_id") or "",
+        "host_organisation_id": form.get("host_organisation_id") or "",
+        "speaker_organisation_ids": form.getlist("speaker_organisation_ids"),
+    }
+
+
+def as_api_body(values: dict[str, Any], with_capacity: bool = True) -> dict[str, Any]:
+    """The form's values in the API's shape: empty choices left out, local times with their zone.
+
+    A time that cannot be read is reported with the other fields' problems, beside its own field.
+    """
+    body: dict[str, Any] = {
+        "title": values["title"],
+        "topics": values["topics"],
+        "online": values["online"],
+        "venue": values["venue"] or None,
+        "district": values["district"] or None,
+        "description": values["description"] or None,
+        "network_id": values["network_id"] or None,
+        "host_organisation_id": values["host_organisation_id"] or None,
+        "speaker_organisation_ids": values["speaker_organisation_ids"],
+    }
+    for name in ("format", "funding_line"):
+        if values[name]:
+            body[name] = values[name]
+    if with_capacity and values["capacity"]:
+        body["capacity"] = values["capacity"]
+    for name in DATETIME_FIELDS:
+        parsed = parse_local(values[name], name)
+        if parsed is not None:
+            body[name] = parsed
+    return body
+
+
+def values_of(event: dict[str, Any]) -> dict[str, Any]:
+    """A stored event as its edit form shows it."""
+    return {
+        **event,
+        "starts_at": local_input(event["starts_at"]),
+        "ends_at": local_input(event["ends_at"]),
+        "registration_deadline": local_input(event["registration_deadline"]),
+        "venue": event["venue"] or "",
+        "district": event["district"] or "",
+        "description": event["description"] or "",
+        "network_id": event["network_id"] or "",
+        "host_organisation_id": event["host_organisation_id"] or "",
+        "capacity": str(event["capacity"]),
+    }
+
+
+async def load(runtime: Runtime, event_id: str) -> dict[str, Any]:
+    async with read_transaction(runtime.engine) as conn:
+        found = await queries.get_event(conn, event_id)
+    if found is None:
+        raise not_found(event_id)
+    return found
+
+
+def version_of(form: FormData) -> int | None:
+    raw = str(form.get("version", ""))
+    return int(raw) if raw.isdigit() else None
+
+
+async def choices(runtime: Runtime, lang: str) -> dict[str, Any]:
+    async with read_transaction(runtime.engine) as conn:
+        organisations = await replica.list_organisations(conn)
+        networks = await replica.network_names(conn)
+    return {
+        **{name: options(name, lang) for name in VOCABULARY},
+        "organisations": [(o.id, o.name) for o in organisations],
+        "networks": list(networks.items()),
+    }
+
+
+async def form_page(
+    request: Request,
+    runtime: Runtime,
+    values: dict[str, Any],
+    errors: Errors,
+    *,
+    event: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return await render(
+        request,
+        "events/form.html",
+        {
+            "values": values,
+            "errors": errors,
+            "event": event,
+            "choices": await choices(runtime, current_language(request)),
+            "base": BASE,
+        },
+        status_code=status_code,
+    )
+
+
+def done(request: Request, event_id: str, en: str, de: str) -> RedirectResponse:
+    flash(request, "success", en, message_de=de)
+    return RedirectResponse(f"{BASE}/{event_id}", status_code=303)
+
+
+def refused(request: Request, event_id: str, problem: ValidationError | IkmoError) -> RedirectResponse:
+    for error in errors_of(problem):
+        flash(request, "error", error["message"], message_de=error["message_de"])
+    return RedirectResponse(f"{BASE}/{event_id}", status_code=303)
+
+
+# -- the list ---------------------------------------------------------------------------------------------
+
+
+@router.get("/", dependencies=[public()])
+async def home() -> RedirectResponse:
+    """The service's address leads to the list (which asks to sign in when needed)."""
+    return RedirectResponse(BASE, status_code=303)
+
+
+@router.get(BASE, response_class=HTMLResponse)
+async def list_page(
+    request: Request,
+    runtime: RuntimeDep,
+    who: Staff,
+    status: str = "",
+    format: str = "",
+    when: str = "upcoming",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    for name, value, allowed in (
+        ("status", status, VOCABULARY["status"]),
+        ("format", format, VOCABULARY["format"]),
+        ("when", when, WHEN),
+    ):
+        if value and value not in allowed:
+            raise InvalidInput(
+                f"{value!r} is not a valid choice for {name}.",
+                f"{value!r} ist für {name} keine gültige Auswahl.",
+                field=name,
+            )
+    now = handlers.utc_now()
+    where = queries.CalendarFilter(
+        status or None, format or None, starts_after=now if when == "upcoming" else None
+    )
+    async with read_transaction(runtime.engine) as conn:
+        items, _ = await queries.list_events(conn, where, limit=10_000)
+    if when == "past":
+        items = [e for e in items if local(e["ends_at"]) < now]
+        items.reverse()  # the most recent first
+    lang = current_language(request)
+    total = len(items)
+    pages = max(1, -(-total // PAGE_SIZE))
+    shown_items = [shown(e, lang) for e in items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
+    return await render(
+        request,
+        "events/list.html",
+        {
+            "items": shown_items,
+            "total": total,
+            "chosen": {"status": status, "format": format, "when": when or "upcoming"},
+            "choices": {name: options(name, lang) for name in VOCABULARY},
+            "whens": list(WHEN.items()),
+            "label": lambda value: label(value, lang),
+            "page": page,
+            "pages": pages,
+            "may_write": is_via(who),
+            "section": "events",
+            "base": BASE,
+        },
+    )
+
+
+# -- planning ---------------------------------------------------------------------------------------------
+
+
+@router.get(BASE + "/neu", response_class=HTMLResponse)
+async def create_form(request: Request, runtime: RuntimeDep, _: ViaStaff) -> HTMLResponse:
+    empty = {
+        "title": "",
+        "format": "",
+        "topics": [],
+        "funding_line": "",
+        "starts_at": "",
+        "ends_at": "",
+        "registration_deadline": "",
+        "online": False,
+        "venue": "",
+        "district": "",
+        "capacity": "20",
+        "description": "",
+        "network_id": "",
+        "host_organisation_id": "",
+        "speaker_organisation_ids": [],
+    }
+    return await form_page(request, runtime, empty, [])
+
+
+@router.post(BASE + "/neu", response_model=None)
+async def create(request: Request, runtime: RuntimeDep, _: ViaStaff) -> Response:
+    values = event_form_values(await request.form())
+    try:
+        body = EventIn.model_validate(as_api_body(values))
+        event = await handlers.draft_event(runtime.uow, DraftEvent(body.plan(), body.capacity))
+    except (ValidationError, InvalidInput) as problem:
+        return await form_page(request, runtime, values, errors_of(problem), status_code=status_of(problem))
+    return done(
+        request,
+        event.id,
+        "The event was saved as a draft. Publish it when it is ready.",
+        "Die Veranstaltung ist als Entwurf gespeichert. Veröffentlichen Sie sie, wenn sie fertig ist.",
+    )
+
+
+@router.get(BASE + "/benachrichtigungen", response_class=HTMLResponse)
+async def notices_page(
+    request: Request,
+    runtime: RuntimeDep,
+    _: ViaStaff,
+    event_id: Annotated[str, Query(max_length=36)] = "",
+) -> HTMLResponse:
+    async with read_transaction(runtime.engine) as conn:
+        items = await notices.list_notices(conn, event_id or None)
+        event = await queries.get_event(conn, event_id) if event_id else None
+    lang = current_language(request)
+    return await render(
+        request,
+        "events/notices.html",
+        {
+            "items": [{**n, "created": moment(n["created_at"], lang)} for n in items],
+            "event": event,
+            "kinds": NOTICE_KINDS,
+            "statuses": NOTICE_STATUSES,
+            "section": "notices",
+            "base": BASE,
+        },
+    )
+
+
+@router.get(BASE + "/{event_id}", response_class=HTMLResponse)
+async def detail_page(request: Request, event_id: str, runtime: RuntimeDep, who: Staff) -> HTMLResponse:
+    return await event_page(request, runtime, who, event_id)
+
+
+async def event_page(
+    request: Request,
+    runtime: Runtime,
+    who: Principal,
+    event_id: str,
+    *,
+    errors: Errors | None = None,
+    person: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The event's page; the registration form on it that went wrong comes back here with its errors."""
+    event = await load(runtime, event_id)
+    lang = current_language(request)
+    people: list[dict[str, Any]] = []
+    if is_via(who):  # who registered is VIA's to see
+        async with read_transaction(runtime.engine) as conn:
+            people = await queries.registrations_of(conn, event_id)
+    for p in people:
+        p["registered"] = moment(p["registered_at"], lang)
+    return await render(
+        request,
+        "events/detail.html",
+        {
+            "event": shown(event, lang),
+            "confirmed": [p for p in people if p["status"] == "confirmed"],
+            "waitlisted": [p for p in people if p["status"] == "waitlisted"],
+            "cancelled": [p for p in people if p["status"] == "cancelled"],
+            "label": lambda value: label(value, lang),
+            "organisations": (await choices(runtime, lang))["organisations"],
+            "person": person or {"name": "", "email": "", "phone": "", "organisation_id": ""},
+            "errors": errors or [],
+            "may_write": is_via(who),
+            "base": BASE,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get(BASE + "/{event_id}/bearbeiten", response_class=HTMLResponse)
+async def edit_form(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff) -> HTMLResponse:
+    event = await load(runtime, event_id)
+    return await form_page(request, runtime, values_of(event), [], event=event)
+
+
+@router.post(BASE + "/{event_id}/bearbeiten", response_model=None)
+async def edit(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff) -> Response:
+    event = await load(runtime, event_id)
+    form = await request.form()
+    values = event_form_values(form)
+    try:
+        body = EventPatch.model_validate(as_api_body(values, with_capacity=False))
+        await handlers.change_details(
+            runtime.uow, ChangeEventDetails(event_id, body.changes(), version_of(form))
+        )
+    except (ValidationError, InvalidInput, ConcurrencyError, DomainRuleViolation) as problem:
+        values = {**values, "capacity": str(event["capacity"]), "version": form.get("version")}
+        return await form_page(
+            request, runtime, values, errors_of(problem), event=event, status_code=status_of(problem)
+        )
+    return done(request, event_id, "The event was saved.", "Die Veranstaltung wurde gespeichert.")
+
+
+# -- its steps --------------------------------------------------------------------------------------------
+
+
+@router.post(BASE + "/{event_id}/veroeffentlichen", response_model=None)
+async def publish(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff) -> Response:
+    form = await request.form()
+    try:
+        await handlers.event_step(runtime.uow, event_id, Event.publish, links(runtime), version_of(form))
+    except (ConcurrencyError, DomainRuleViolation) as problem:
+        return refused(request, event_id, problem)
+    return done(
+        request,
+        event_id,
+        "The event is published: it is in the public calendar and open for registration.",
+        "Die Veranstaltung ist veröffentlicht: Sie steht im öffentlichen Kalender, Anmeldungen sind möglich.",
+    )
+
+
+@router.post(BASE + "/{event_id}/absagen", response_model=None)
+async def cancel(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff) -> Response:
+    form = await request.form()
+    reason = str(form.get("reason", "")).strip()[:500] or None
+    try:
+        event = await handlers.event_step(
+            runtime.uow, event_id, lambda e: e.cancel(reason), links(runtime), version_of(form)
+        )
+    except (ConcurrencyError, DomainRuleViolation) as problem:
+        return refused(request, event_id, problem)
+    wake_dispatcher(request)
+    told = sum(1 for r in event.registrations.values() if r.active)
+    return done(
+        request,
+        event_id,
+        f"The event is cancelled; {told} registered people are told.",
+        f"Die Veranstaltung ist abgesagt; {told} angemeldete Personen werden benachrichtigt.",
+    )
+
+
+@router.post(BASE + "/{event_id}/abschliessen", response_model=None)
+async def complete(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff) -> Response:
+    form = await request.form()
+    now = handlers.utc_now()
+    try:
+        await handlers.event_step(
+            runtime.uow, event_id, lambda e: e.complete(now), links(runtime), version_of(form)
+        )
+    except (ConcurrencyError, DomainRuleViolation) as problem:
+        return refused(request, event_id, problem)
+    return done(
+        request, event_id, "The event is marked as taken place.", "Die Veranstaltung ist abgeschlossen."
+    )
+
+
+@router.post(BASE + "/{event_id}/plaetze", response_model=None)
+async def capacity(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff) -> Response:
+    form = await request.form()
+    try:
+        body = CapacityIn.model_validate({"capacity": str(form.get("capacity", "")).strip() or None})
+        event = await handlers.change_capacity(
+            runtime.uow, ChangeCapacity(event_id, body.capacity), links(runtime)
+        )
+    except (ValidationError, InvalidInput, ConcurrencyError, DomainRuleViolation) as problem:
+        return refused(request, event_id, problem)
+    wake_dispatcher(request)
+    return done(
+        request,
+        event_id,
+        f"The event now has {event.capacity} places.",
+        f"Die Veranstaltung hat jetzt {event.capacity} Plätze.",
+    )
+
+
+@router.post(BASE + "/{event_id}/anmeldungen", response_model=None)
+async def register(request: Request, event_id: str, runtime: RuntimeDep, who: ViaStaff) -> Response:
+    """Staff register someone (by phone, on the day): the deadline does not stop them."""
+    form = await request.form()
+    person = {
+        "name": str(form.get("name", "")).strip(),
+        "email": str(form.get("email", "")).strip(),
+        "phone": str(form.get("phone", "")).strip() or None,
+        "organisation_id": str(form.get("organisation_id", "")).strip() or None,
+    }
+    try:
+        body = RegistrationIn.model_validate(person)
+        result = await register_person(runtime, request, event_id, body, late=True)
+    except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
+        return await event_page(
+            request,
+            runtime,
+            who,
+            event_id,
+            errors=errors_of(problem),
+            person=person,
+            status_code=status_of(problem),
+        )
+    if result["status"] == "confirmed":
+        return done(request, event_id, f"{body.name} has a place.", f"{body.name} hat einen Platz.")
+    n = result["waitlist_position"]
+    return done(
+        request,
+        event_id,
+        f"The event is full: {body.name} is number {n} on the waitlist.",
+        f"Die Veranstaltung ist voll: {body.name} steht auf Platz {n} der Warteliste.",
+    )
+
+
+@router.post(BASE + "/{event_id}/anmeldungen/{registration_id}/stornieren", response_model=None)
+async def cancel_registration(
+    request: Request, event_id: str, registration_id: str, runtime: RuntimeDep, _: ViaStaff
+) -> Response:
+    try:
+        _event, changed = await handlers.cancel_registration(
+            runtime.uow, event_id, registration_id, CancelledBy.STAFF, links(runtime)
+        )
+    except DomainRuleViolation as problem:
+        return refused(request, event_id, problem)
+    wake_dispatcher(request)
+    if not changed:
+        return done(request, event_id, "Nothing to cancel.", "Hier war nichts mehr zu stornieren.")
+    return done(
+        request,
+        event_id,
+        "The registration is cancelled; if someone was waiting, they moved up.",
+        "Die Anmeldung ist storniert; wer auf der Warteliste stand, ist nachgerückt.",
+    )

@@ -1,0 +1,226 @@
+"""The public side of VIA's calendar: the calendar page, its iCal feed, registration, and the personal
+cancellation link. No sign-in; every route is rate limited per client address.
+
+What was never published does not exist here (404). The registration form offers only organisations that
+consented to a public profile; the personal link's page says no more than its holder already knows, and
+sends no Referer, so the link does not travel on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from services.events import handlers, ical, queries, replica
+from services.events.domain.model import token_hash
+from services.events.entrypoints.api import PublicRegistrationIn, links, register_person, wake_dispatcher
+from services.events.entrypoints.forms import errors_of, options, shown, status_of
+from services.events.labels import VOCABULARY, label
+from shared.auth.access import public
+from shared.db import read_transaction
+from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.service import Runtime, RuntimeDep
+from shared.web.flash import flash
+from shared.web.ratelimit import RateLimiter
+from shared.web.templating import current_language, render
+
+router = APIRouter(tags=["public"], include_in_schema=False)
+PUBLIC = "/oeffentlich/veranstaltungen"
+LINK = "/oeffentlich/anmeldung"
+READ_LIMIT = RateLimiter(120, 60.0)  # per address and minute: plenty for people, a brake for scrapers
+FORM_LIMIT = RateLimiter(20, 600.0)  # registrations and cancellations: 20 per address in ten minutes
+NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+
+
+async def public_event(runtime: Runtime, event_id: str) -> dict[str, Any]:
+    async with read_transaction(runtime.engine) as conn:
+        found = await queries.get_event(conn, event_id, public_only=True)
+    if found is None:
+        raise NotFound(f"Event {event_id} does not exist", "Diese Veranstaltung gibt es nicht")
+    return found
+
+
+async def public_organisations(runtime: Runtime) -> list[tuple[str, str]]:
+    async with read_transaction(runtime.engine) as conn:
+        found = await replica.list_organisations(conn, public_only=True)
+    return [(o.id, o.name) for o in found]
+
+
+@router.get(PUBLIC, response_class=HTMLResponse, dependencies=[public(READ_LIMIT)])
+async def calendar_page(
+    request: Request, runtime: RuntimeDep, format: str = "", topic: str = ""
+) -> HTMLResponse:
+    lang = current_language(request)
+    where = queries.CalendarFilter(
+        format=format if format in VOCABULARY["format"] else None,
+        topic=topic if topic in VOCABULARY["topic"] else None,
+        starts_after=handlers.utc_now(),
+        public_only=True,
+    )
+    async with read_transaction(runtime.engine) as conn:
+        items, _ = await queries.list_events(conn, where, limit=500)
+    months: dict[str, list[dict[str, Any]]] = {}
+    for event in items:
+        item = shown(event, lang)
+        months.setdefault(item["month"], []).append(item)
+    return await render(
+        request,
+        "events/public_calendar.html",
+        {
+            "months": months,
+            "chosen": {"format": where.format or "", "topic": where.topic or ""},
+            "formats": options("format", lang),
+            "topics": options("topic", lang),
+            "public": PUBLIC,
+            "show_login_link": False,
+        },
+    )
+
+
+@router.get(PUBLIC + ".ics", dependencies=[public(READ_LIMIT)])
+async def calendar_feed(request: Request, runtime: RuntimeDep) -> Response:
+    """Every published event (cancelled ones marked so), for calendar apps and other websites."""
+    async with read_transaction(runtime.engine) as conn:
+        items, _ = await queries.list_events(conn, queries.CalendarFilter(public_only=True), limit=10_000)
+    base = links(runtime).public_url.rstrip("/")
+    body = ical.calendar(items, lambda e: f"{base}{PUBLIC}/{e['id']}")
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'inline; filename="via-veranstaltungen.ics"'},
+    )
+
+
+async def event_page(
+    request: Request,
+    runtime: Runtime,
+    event: dict[str, Any],
+    values: dict[str, Any] | None = None,
+    errors: list[dict[str, str]] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    lang = current_language(request)
+    return await render(
+        request,
+        "events/public_event.html",
+        {
+            "event": shown(event, lang),
+            "organisations": await public_organisations(runtime),
+            "values": values
+            or {"name": "", "email": "", "phone": "", "organisation_id": "", "privacy_consent": False},
+            "errors": errors or [],
+            "public": PUBLIC,
+            "show_login_link": False,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get(PUBLIC + "/{event_id}", response_class=HTMLResponse, dependencies=[public(READ_LIMIT)])
+async def public_event_page(request: Request, event_id: str, runtime: RuntimeDep) -> HTMLResponse:
+    return await event_page(request, runtime, await public_event(runtime, event_id))
+
+
+def registration_values(form: FormData) -> dict[str, Any]:
+    return {
+        "name": str(form.get("name", "")).strip(),
+        "email": str(form.get("email", "")).strip(),
+        "phone": str(form.get("phone", "")).strip() or None,
+        "organisation_id": str(form.get("organisation_id", "")).strip() or None,
+        "privacy_consent": form.get("privacy_consent") == "true",
+    }
+
+
+@router.post(PUBLIC + "/{event_id}", response_model=None, dependencies=[public(FORM_LIMIT)])
+async def register_publicly(request: Request, event_id: str, runtime: RuntimeDep) -> Response:
+    event = await public_event(runtime, event_id)
+    values = registration_values(await request.form())
+    try:
+        body = PublicRegistrationIn.model_validate(values)
+        if not body.privacy_consent:
+            raise InvalidInput(
+                "Please agree to the processing of your data for this event.",
+                "Bitte stimmen Sie der Verarbeitung Ihrer Daten für diese Veranstaltung zu.",
+                field="privacy_consent",
+            )
+        if body.organisation_id and body.organisation_id not in dict(await public_organisations(runtime)):
+            raise InvalidInput(
+                "Choose your organisation from the list (or none).",
+                "Bitte wählen Sie Ihre Organisation aus der Liste (oder keine).",
+                field="organisation_id",
+            )
+        result = await register_person(runtime, request, event_id, body, late=False)
+    except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
+        fresh = await public_event(runtime, event_id)
+        return await event_page(request, runtime, fresh, values, errors_of(problem), status_of(problem))
+    if result["status"] == "confirmed":
+        flash(
+            request,
+            "success",
+            "Thank you! Your place is confirmed. You will get an e-mail with all details and the link to "
+            "cancel.",
+            message_de="Vielen Dank! Ihr Platz ist bestätigt. Sie bekommen eine E-Mail mit allen Angaben "
+            "und dem Link zum Stornieren.",
+        )
+    else:
+        n = result["waitlist_position"]
+        flash(
+            request,
+            "info",
+            f"Thank you! The event is fully booked: you are number {n} on the waitlist. If a place becomes "
+            "free, you move up automatically and get an e-mail.",
+            message_de=f"Vielen Dank! Die Veranstaltung ist ausgebucht: Sie stehen auf Platz {n} der "
+            "Warteliste. Wird ein Platz frei, rücken Sie automatisch nach und bekommen eine E-Mail.",
+        )
+    return RedirectResponse(f"{PUBLIC}/{event['id']}", status_code=303)
+
+
+async def link_page(request: Request, runtime: Runtime, token: str, status_code: int = 200) -> HTMLResponse:
+    async with read_transaction(runtime.engine) as conn:
+        registration = await queries.registration_by_token(conn, token_hash(token))
+        event = await queries.get_event(conn, registration["event_id"]) if registration else None
+    if registration is None or event is None:
+        raise handlers.unknown_link()
+    lang = current_language(request)
+    return await render(
+        request,
+        "events/public_link.html",
+        {
+            "event": shown(event, lang),
+            "registration": registration,
+            "status_label": label(registration["status"], lang) if registration["status"] else "",
+            "action": f"{LINK}/{token}",
+            "public": PUBLIC,
+            "show_login_link": False,
+        },
+        status_code=status_code,
+        headers=NO_REFERRER,
+    )
+
+
+@router.get(LINK + "/{token}", response_class=HTMLResponse, dependencies=[public(FORM_LIMIT)])
+async def personal_link(request: Request, token: str, runtime: RuntimeDep) -> HTMLResponse:
+    """Looking does nothing: a mail program that opens the link to preview it cancels nothing."""
+    return await link_page(request, runtime, token)
+
+
+@router.post(LINK + "/{token}", response_model=None, dependencies=[public(FORM_LIMIT)])
+async def cancel_by_link(request: Request, token: str, runtime: RuntimeDep) -> Response:
+    try:
+        _event, _registration, changed = await handlers.cancel_by_token(runtime.uow, token, links(runtime))
+    except DomainRuleViolation as problem:
+        flash(request, "error", problem.message_en, message_de=problem.message_de)
+        return RedirectResponse(f"{LINK}/{token}", status_code=303, headers=NO_REFERRER)
+    wake_dispatcher(request)
+    if changed:
+        flash(
+            request,
+            "success",
+            "Your registration is cancelled. Thank you for letting us know.",
+            message_de="Ihre Anmeldung ist storniert. Danke, dass Sie Bescheid gegeben haben.",
+        )
+    return RedirectResponse(f"{LINK}/{token}", status_code=303, headers=NO_REFERRER)

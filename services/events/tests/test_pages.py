@@ -1,0 +1,157 @@
+"""The staff pages as a browser gets them: German first, errors beside their fields, nothing typed lost,
+registrations and the waitlist in order, notices readable; and what only VIA may see stays VIA's."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from services.events.entrypoints.pages import LOCALE_DIR
+from services.events.tests.conftest import Directory, seminar
+from shared.auth.principal import Role
+from shared.testing import Tokens
+from shared.web.i18n import catalogue_problems
+
+HTML = {"Accept": "text/html"}
+
+
+def field_error(html: str, field: str) -> str:
+    found = re.search(rf'<p class="field-error" id="f-{field}-error">(.*?)</p>', html, re.S)
+    assert found, f"no error beside {field}"
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+def local(iso: str) -> str:
+    """An ISO time as a datetime-local input sends it (the test's times are whole hours in UTC)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%dT%H:%M")
+
+
+def form(**changes: object) -> dict[str, object]:
+    body = seminar()
+    values: dict[str, object] = {
+        "title": body["title"],
+        "format": body["format"],
+        "topics": body["topics"],
+        "funding_line": body["funding_line"],
+        "starts_at": local(body["starts_at"]),
+        "ends_at": local(body["ends_at"]),
+        "registration_deadline": local(body["registration_deadline"]),
+        "venue": body["venue"],
+        "district": body["district"],
+        "capacity": "2",
+    }
+    values.update(changes)
+    return values
+
+
+async def test_planning_with_a_mistake_shows_it_in_german_and_keeps_what_was_typed(
+    client: httpx.AsyncClient, directory: Directory
+) -> None:
+    await directory.organisation("Yaar e.V.")
+    page = await client.get("/veranstaltungen/neu", headers=HTML)
+    assert page.status_code == 200 and "<h1>Veranstaltung planen</h1>" in page.text
+    assert "Yaar e.V." in page.text  # organisations to choose from, from the directory's copy
+    wrong = await client.post(
+        "/veranstaltungen/neu", data=form(topics=[], ends_at="gestern", capacity="0"), headers=HTML
+    )
+    assert wrong.status_code == 422
+    assert "Bitte Datum und Uhrzeit angeben" in field_error(wrong.text, "ends_at")
+    assert 'value="Vereinsgründung Schritt für Schritt"' in wrong.text  # nothing typed is lost
+    rule = await client.post("/veranstaltungen/neu", data=form(venue=""), headers=HTML)
+    assert rule.status_code == 422 and "Ort angeben" in field_error(rule.text, "venue")
+    made = await client.post("/veranstaltungen/neu", data=form(), headers=HTML)
+    assert made.status_code == 303
+    detail = await client.get(made.headers["location"], headers=HTML)
+    assert "als Entwurf gespeichert" in detail.text and "Entwurf" in detail.text
+    assert "Donnerstag" in detail.text or "Uhr" in detail.text  # times in Berlin, in German
+
+
+async def test_an_event_is_edited_published_filled_and_its_waitlist_moves_up(
+    client: httpx.AsyncClient,
+) -> None:
+    made = await client.post("/veranstaltungen/neu", data=form(), headers=HTML)
+    url = made.headers["location"]
+    event_id = url.rsplit("/", 1)[1]
+    edit = await client.get(f"{url}/bearbeiten", headers=HTML)
+    assert 'name="version" value="1"' in edit.text
+    saved = await client.post(
+        f"{url}/bearbeiten", data={**form(title="Vereinsgründung kompakt"), "version": "1"}
+    )
+    assert saved.status_code == 303
+    stale = await client.post(f"{url}/bearbeiten", data={**form(title="Alt"), "version": "1"}, headers=HTML)
+    assert stale.status_code == 409 and "inzwischen geändert" in stale.text
+    published = await client.post(f"{url}/veroeffentlichen", data={"version": "2"}, headers=HTML)
+    assert published.status_code == 303
+
+    for n in (1, 2, 3):
+        person = {"name": f"Person {n}", "email": f"p{n}@verein.example"}
+        added = await client.post(f"{url}/anmeldungen", data=person, headers=HTML)
+        assert added.status_code == 303
+    twice = await client.post(
+        f"{url}/anmeldungen", data={"name": "Person 1", "email": "P1@verein.example"}, headers=HTML
+    )
+    assert twice.status_code == 409 and "schon angemeldet" in twice.text
+    bad = await client.post(f"{url}/anmeldungen", data={"name": "X", "email": "nein"}, headers=HTML)
+    assert bad.status_code == 422 and "Namen" in field_error(bad.text, "name")
+    page = (await client.get(url, headers=HTML)).text
+    assert "Bestätigt (2 von 2 Plätzen)" in page and "Warteliste (1)" in page
+
+    people = (await client.get(f"/events/{event_id}/registrations")).json()
+    first = next(p["id"] for p in people if p["name"] == "Person 1")
+    cancelled = await client.post(f"{url}/anmeldungen/{first}/stornieren", headers=HTML)
+    assert cancelled.status_code == 303
+    page = (await client.get(url, headers=HTML)).text
+    assert "Nachgerückt" not in page and "nachgerückt" in page  # Person 3 moved up, tagged so
+    assert "Niemand steht auf der Warteliste." in page and "Storniert (1)" in page
+    more = await client.post(f"{url}/plaetze", data={"capacity": "abc"}, headers=HTML)
+    assert more.status_code == 303  # back to the page, with the reason as a message
+    assert "ganze Zahl" in (await client.get(url, headers=HTML)).text
+
+    notices = (
+        await client.get(f"/veranstaltungen/benachrichtigungen?event_id={event_id}", headers=HTML)
+    ).text
+    assert "Nachgerückt" in notices and "Person 3 &lt;p3@verein.example&gt;" in notices
+    assert "Sie sind von der Warteliste nachgerückt" in notices
+    gone = await client.post(f"{url}/absagen", data={"reason": "Raum nicht verfügbar"}, headers=HTML)
+    assert gone.status_code == 303
+    assert "2 angemeldete Personen werden benachrichtigt" in (await client.get(url, headers=HTML)).text
+
+
+async def test_other_partners_see_the_calendar_but_not_who_registered(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    made = await client.post("/veranstaltungen/neu", data=form(), headers=HTML)
+    url = made.headers["location"]
+    await client.post(f"{url}/veroeffentlichen", headers=HTML)
+    await client.post(f"{url}/anmeldungen", data={"name": "Aylin Demir", "email": "aylin@verein.example"})
+    tbb = {**HTML, **tokens.headers(Role.TBB)}
+    listing = await client.get("/veranstaltungen", headers=tbb)
+    assert listing.status_code == 200 and "Vereinsgründung" in listing.text
+    assert "Veranstaltung planen" not in listing.text  # no button to what they may not do
+    detail = await client.get(url, headers=tbb)
+    assert detail.status_code == 200 and "Aylin" not in detail.text
+    assert (await client.get("/veranstaltungen/neu", headers=tbb)).status_code == 403
+    assert (await client.get("/veranstaltungen/benachrichtigungen", headers=tbb)).status_code == 403
+    assert (await client.post(f"{url}/absagen", headers=tbb)).status_code == 403
+    assert (await client.get("/veranstaltungen?status=irgendwas", headers=HTML)).status_code == 422
+    assert (await client.get("/veranstaltungen/gibt-es-nicht", headers=HTML)).status_code == 404
+
+
+async def test_the_list_shows_upcoming_past_and_the_english_switch(client: httpx.AsyncClient) -> None:
+    await client.post("/events", json=seminar(title="Kommender Workshop"))
+    listing = await client.get("/veranstaltungen", headers=HTML)
+    assert "Kommender Workshop" in listing.text and "Veranstaltungen: 1" in listing.text
+    past = await client.get("/veranstaltungen?when=past", headers=HTML)
+    assert "Kommender Workshop" not in past.text
+    english = await client.get("/veranstaltungen?lang=en", headers=HTML)
+    assert "<h1>Events</h1>" in english.text and "Plan an event" in english.text
+    assert "Qualification seminar" in english.text
+
+
+def test_every_text_of_the_pages_is_translated() -> None:
+    root = LOCALE_DIR.parent
+    assert catalogue_problems([root / "templates", root / "entrypoints"], LOCALE_DIR) == []

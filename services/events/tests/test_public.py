@@ -1,0 +1,163 @@
+"""The public calendar, its iCal feed, the registration form and the personal link: without sign-in,
+rate limited, German errors per field, and nothing of what was never published."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from services.events.entrypoints import public_pages
+from services.events.tests.conftest import Directory, seminar
+
+ANONYMOUS = {"Authorization": "", "Accept": "text/html"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits() -> Iterator[None]:
+    """The limits count per address, and every test client is the same address."""
+    public_pages.READ_LIMIT.reset()
+    public_pages.FORM_LIMIT.reset()
+    yield
+    public_pages.READ_LIMIT.reset()
+    public_pages.FORM_LIMIT.reset()
+
+
+async def published(client: httpx.AsyncClient, **changes: object) -> dict:  # type: ignore[type-arg]
+    event = (await client.post("/events", json=seminar(**changes))).json()
+    return (await client.post(f"/events/{event['id']}/publish")).json()  # type: ignore[no-any-return]
+
+
+def person(n: int, **changes: object) -> dict[str, object]:
+    return {"name": f"Person {n}", "email": f"p{n}@verein.example", "privacy_consent": "true", **changes}
+
+
+def field_error(html: str, field: str) -> str:
+    found = re.search(rf'<p class="field-error" id="f-{field}-error">(.*?)</p>', html, re.S)
+    assert found, f"no error beside {field}"
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+async def link_of(client: httpx.AsyncClient, name: str) -> str:
+    """The personal link as the person got it: from the notice's text."""
+    bodies = [n["body"] for n in (await client.get("/notices")).json() if name in n["recipient"]]
+    found = re.search(r"http://events\.test(/oeffentlich/anmeldung/\S+)", bodies[-1])
+    assert found, "no personal link in the notice"
+    return found.group(1)
+
+
+async def test_the_calendar_shows_what_was_published_and_the_feed_has_it_too(
+    client: httpx.AsyncClient,
+) -> None:
+    shown = await published(
+        client, title="Anerkennung ausländischer Abschlüsse", topics=["recognition_of_qualifications"]
+    )
+    await client.post("/events", json=seminar(title="Geheimer Entwurf"))
+    cancelled = await published(client, title="Abgesagter Fachtag, Teil 1; Vorbereitung", format="conference")
+    await client.post(f"/events/{cancelled['id']}/cancel", json={"reason": "Raum fehlt"})
+
+    page = await client.get("/oeffentlich/veranstaltungen", headers=ANONYMOUS)
+    assert page.status_code == 200 and "Anerkennung ausländischer Abschlüsse" in page.text
+    assert "Geheimer Entwurf" not in page.text and "abgesagt" in page.text
+    filtered = await client.get("/oeffentlich/veranstaltungen?format=conference", headers=ANONYMOUS)
+    assert "Anerkennung ausländischer Abschlüsse</a>" not in filtered.text
+    assert "Abgesagter Fachtag, Teil 1; Vorbereitung</a>" in filtered.text
+
+    feed = await client.get("/oeffentlich/veranstaltungen.ics", headers={"Authorization": ""})
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    text = feed.text
+    assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
+    assert text.count("BEGIN:VEVENT") == 2 and "Geheimer Entwurf" not in text
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n")), "a line is not folded"
+    unfolded = text.replace("\r\n ", "")
+    assert f"UID:{shown['id']}@events.ikmo-berlin" in unfolded
+    assert "SUMMARY:Abgesagter Fachtag\\, Teil 1\\; Vorbereitung" in unfolded  # escaped
+    assert "STATUS:CANCELLED" in unfolded and "STATUS:CONFIRMED" in unfolded
+    assert f"URL:http://events.test/oeffentlich/veranstaltungen/{shown['id']}" in unfolded
+    assert re.search(r"DTSTART:\d{8}T\d{6}Z", unfolded)
+
+    draft = (await client.post("/events", json=seminar())).json()
+    assert (
+        await client.get(f"/oeffentlich/veranstaltungen/{draft['id']}", headers=ANONYMOUS)
+    ).status_code == 404
+
+
+async def test_registering_publicly_with_mistakes_then_until_full_then_twice(
+    client: httpx.AsyncClient, directory: Directory
+) -> None:
+    event = await published(client, capacity=1)
+    url = f"/oeffentlich/veranstaltungen/{event['id']}"
+    listed = await directory.organisation("Offener Verein e.V.", public_profile=True)
+    hidden = await directory.organisation("Stiller Verein e.V.")
+    form = await client.get(url, headers=ANONYMOUS)
+    assert "Offener Verein e.V." in form.text and "Stiller Verein" not in form.text
+
+    wrong = await client.post(
+        url, data=person(1, email="p1-at-verein", privacy_consent=""), headers=ANONYMOUS
+    )
+    assert wrong.status_code == 422
+    assert "Verarbeitung Ihrer Daten" in field_error(wrong.text, "privacy_consent")
+    assert 'value="Person 1"' in wrong.text  # nothing typed is lost
+    mail = await client.post(url, data=person(1, email="p1-at-verein"), headers=ANONYMOUS)
+    assert "E-Mail-Adresse wie name@beispiel.de" in field_error(mail.text, "email")
+    secret = await client.post(url, data=person(1, organisation_id=hidden), headers=ANONYMOUS)
+    assert "aus der Liste" in field_error(secret.text, "organisation_id")
+
+    ok = await client.post(url, data=person(1, organisation_id=listed), headers=ANONYMOUS)
+    assert ok.status_code == 303
+    confirmed = await client.get(ok.headers["location"], headers=ANONYMOUS)
+    assert "Ihr Platz ist bestätigt" in confirmed.text
+    assert "Auf die Warteliste setzen" in confirmed.text  # now full: the form says where it leads
+    waiting = await client.post(url, data=person(2), headers=ANONYMOUS)
+    assert (
+        "Sie stehen auf Platz 1 der Warteliste"
+        in (await client.get(waiting.headers["location"], headers=ANONYMOUS)).text
+    )
+    twice = await client.post(url, data=person(3, email="P2@Verein.example"), headers=ANONYMOUS)
+    assert twice.status_code == 409 and "schon angemeldet und stehen auf der Warteliste" in twice.text
+    people = (await client.get(f"/events/{event['id']}/registrations")).json()
+    assert [(p["name"], p["status"], p["organisation_name"]) for p in people] == [
+        ("Person 1", "confirmed", "Offener Verein e.V."),
+        ("Person 2", "waitlisted", None),
+    ]
+
+
+async def test_the_personal_link_cancels_and_the_next_one_moves_up(client: httpx.AsyncClient) -> None:
+    event = await published(client, capacity=1)
+    url = f"/oeffentlich/veranstaltungen/{event['id']}"
+    for n in (1, 2):
+        assert (await client.post(url, data=person(n), headers=ANONYMOUS)).status_code == 303
+    link = await link_of(client, "Person 1")
+    page = await client.get(link, headers=ANONYMOUS)
+    assert page.status_code == 200 and page.headers["Referrer-Policy"] == "no-referrer"
+    assert "Anmeldung von Person 1" in page.text and "bestätigt" in page.text
+    assert (await client.get(f"/events/{event['id']}")).json()["confirmed"] == 1  # looking changed nothing
+    cancelled = await client.post(link, headers=ANONYMOUS)
+    assert cancelled.status_code == 303
+    after = await client.get(cancelled.headers["location"], headers=ANONYMOUS)
+    assert "Ihre Anmeldung ist storniert" in after.text and "Diese Anmeldung ist storniert." in after.text
+    again = await client.post(link, headers=ANONYMOUS)  # clicked twice: nothing more happens
+    assert again.status_code == 303
+    people = {
+        p["name"]: p["status"] for p in (await client.get(f"/events/{event['id']}/registrations")).json()
+    }
+    assert people == {"Person 1": "cancelled", "Person 2": "confirmed"}
+    kinds = [n["kind"] for n in (await client.get("/notices")).json()]
+    assert sorted(kinds) == ["cancellation", "confirmation", "promotion", "waitlist"]
+    for guess in (link[:-1] + ("A" if link[-1] != "A" else "B"), "/oeffentlich/anmeldung/x"):
+        assert (await client.get(guess, headers=ANONYMOUS)).status_code == 404
+        assert (await client.post(guess, headers=ANONYMOUS)).status_code == 404
+
+
+async def test_the_form_and_the_link_are_rate_limited(client: httpx.AsyncClient) -> None:
+    event = await published(client, capacity=50)
+    url = f"/oeffentlich/veranstaltungen/{event['id']}"
+    limit = public_pages.FORM_LIMIT.limit
+    for n in range(limit):
+        assert (await client.post(url, data=person(n), headers=ANONYMOUS)).status_code == 303
+    blocked = await client.post(url, data=person(99), headers=ANONYMOUS)
+    assert blocked.status_code == 429 and "Zu viele Anfragen" in blocked.text
+    assert (await client.get("/oeffentlich/anmeldung/anything", headers=ANONYMOUS)).status_code == 429
+    assert (await client.get(url, headers=ANONYMOUS)).status_code == 200  # reading has its own limit
