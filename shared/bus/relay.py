@@ -41,7 +41,7 @@ from shared.bus.cloudevents import MSG_ID_HEADER
 from shared.bus.connection import Bus
 from shared.db import read_transaction, write_transaction
 from shared.store.schema import outbox
-from shared.telemetry import tracer
+from shared.telemetry import TRACER
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ class OutboxRelay:
         ack_timeout: float = 5.0,
         idle_poll: float = 1.0,
         batches_in_flight: int = 4,
+        tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self.engine = engine
         self.bus = bus
@@ -70,7 +71,8 @@ class OutboxRelay:
         self.idle_poll = idle_poll
         self.batches_in_flight = batches_in_flight
         self.stats = RelayStats()
-        self._tracer = tracer()  # a proxy until a provider is installed; looked up once, not per message
+        self._tracer_provider = tracer_provider  # None: the global one, as installed by then
+        self._tracers: tuple[trace.TracerProvider, trace.Tracer | None] | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._one_pass = asyncio.Lock()
@@ -187,17 +189,15 @@ class OutboxRelay:
         nc = self.bus.nc
         assert nc is not None
         prefix = await self._ack_inbox(nc)
-        # Without a tracing SDK installed there is nobody to record a span: skip the per-message work
-        # (the stored traceparent still goes out, so traces continue from the append).
-        traced = _tracing_enabled()
+        producer = self._producer_tracer()
         batch = _Batch(rows)
         for p in rows:
             self._awaiting[p.position] = batch
         try:
             for i, p in enumerate(rows, start=1):
                 headers = p.headers
-                if traced:
-                    span, headers = _producer_span(self._tracer, p)
+                if producer is not None:
+                    span, headers = _producer_span(producer, p)
                     batch.spans[p.position] = span
                 await nc.publish(p.subject, p.payload, reply=f"{prefix}{p.position}", headers=headers)
                 if i % _YIELD_EVERY == 0:
@@ -208,6 +208,16 @@ class OutboxRelay:
             self._give_up(batch, "not sent")
             raise
         return batch
+
+    def _producer_tracer(self) -> trace.Tracer | None:
+        """The tracer for producer spans, or None without a tracing SDK: then nobody would record a
+        span, so the per-message work is skipped (the stored traceparent still goes out, and traces
+        continue from the append). Looked up once per provider, not per message."""
+        provider = self._tracer_provider or trace.get_tracer_provider()
+        if self._tracers is None or self._tracers[0] is not provider:
+            sdk = not isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+            self._tracers = (provider, provider.get_tracer(TRACER) if sdk else None)
+        return self._tracers[1]
 
     async def _ack_inbox(self, nc: Client) -> str:
         """The relay's reply subject prefix, subscribed once per connection."""
@@ -367,11 +377,6 @@ def _ack_error(msg: Msg) -> str | None:
         return None
     error = reply.get("error", reply) if isinstance(reply, dict) else reply
     return str(error.get("description", error) if isinstance(error, dict) else error)
-
-
-def _tracing_enabled() -> bool:
-    """True once an SDK tracer provider is installed (tests, or OTLP export configured)."""
-    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider)
 
 
 def _producer_span(tracer: trace.Tracer, p: _Pending) -> tuple[trace.Span, dict[str, str]]:

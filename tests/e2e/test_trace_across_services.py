@@ -1,4 +1,5 @@
-"""One trace runs from an HTTP request in the directory to the projection update in another service.
+"""One trace runs from an HTTP request in the directory to the projection update in another service:
+request -> append -> the relay's publish -> the other service's consumer -> its projection.
 
 The second service is a small stand-in (the events service follows in its own issue): it replicates
 organisations from the directory's events through a durable consumer, as the real consumers will.
@@ -107,17 +108,23 @@ async def test_one_trace_from_a_request_to_a_projection_in_another_service(
         "process ikmo.directory.organisation.registered",
         "project known_organisations",
     } <= set(in_trace)
-    assert in_trace["publish ikmo.directory.organisation.registered"].kind == SpanKind.PRODUCER
+    publish = in_trace["publish ikmo.directory.organisation.registered"]
+    assert publish.kind == SpanKind.PRODUCER
+    subject = "ikmo.directory.organisation.registered"
+    assert (publish.attributes or {}).get("messaging.destination.name") == subject
     assert in_trace["process ikmo.directory.organisation.registered"].kind == SpanKind.CONSUMER
-    # Not only the same trace id: an unbroken chain of parents from the projection up to the request.
+    # Not only the same trace id: an unbroken chain of parents from the projection up to the request. The
+    # consumer's parent is the relay's producer span (the message carried its context), whose parent is
+    # the append (the context stored with the event), which ran inside the request.
     by_id = {s.context.span_id: s for s in in_trace.values()}
     chain, span = [], in_trace["project known_organisations"]
     while span.parent is not None and span.parent.span_id in by_id:
         span = by_id[span.parent.span_id]
         chain.append(span.name)
-    assert chain[:2] == [
+    assert span.parent is None, "the chain ends at the request, the root of the trace"
+    assert chain[:3] == [
         "process ikmo.directory.organisation.registered",
         "publish ikmo.directory.organisation.registered",
+        "append Organisation",
     ]
-    assert "append Organisation" in chain
     assert chain[-1] == "POST /organisations"
