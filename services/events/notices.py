@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -166,7 +166,7 @@ async def write(uow: UnitOfWork, event: Event, due: list[NoticeDue], links: Link
     ids = []
     now = datetime.now(UTC)
     rows = []
-    for item in due:
+    for i, item in enumerate(due):
         registration = event.registrations[item.registration_id]
         subject, body = compose(event, registration, item, links)
         recipient = f"{registration.name} <{registration.email}>"
@@ -181,7 +181,7 @@ async def write(uow: UnitOfWork, event: Event, due: list[NoticeDue], links: Link
                 "subject": subject,
                 "recipient": _json(await uow.vault.seal(uow.conn, registration.id, recipient)),
                 "body": _json(await uow.vault.seal(uow.conn, registration.id, body)),
-                "created_at": now,
+                "created_at": now + timedelta(microseconds=i),  # their order, when read newest first
                 "status": NoticeStatus.PENDING,
                 "attempts": 0,
             }

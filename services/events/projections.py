@@ -7,7 +7,7 @@ person's key makes the read model unreadable too, without touching it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -98,7 +98,8 @@ _TIMES = ("starts_at", "ends_at", "registration_deadline")
 
 def _details(data: dict[str, Any]) -> dict[str, Any]:
     values = {key: data[key] for key in _DETAILS}
-    values.update({key: datetime.fromisoformat(data[key]) for key in _TIMES})
+    # In UTC: SQLite keeps a time without its offset, so one stored with +01:00 would read back an hour off.
+    values.update({key: datetime.fromisoformat(data[key]).astimezone(UTC) for key in _TIMES})
     return values
 
 

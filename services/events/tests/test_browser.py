@@ -1,0 +1,152 @@
+"""VIA staff and the public in a real browser: plan and publish an event, register until it is full, land
+on the waitlist, cancel through the personal link, and see the promotion and its notice. The real events
+service and the real sign-in app run under uvicorn on free ports, as `ikmo up` runs them.
+
+Screenshots go to a temporary folder (IKMO_SCREENSHOTS names another one to keep them for a look).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from argon2 import PasswordHasher
+
+from services.events.app import build_app
+from services.events.entrypoints import public_pages
+from shared.auth.login import LoginConfig, create_login_app
+from shared.platform.natsserver import NatsServer, free_port
+from shared.settings import Settings
+from shared.testing import CHROMIUM, CHROMIUM_ARGS, Served, needs_chromium
+
+pytestmark = needs_chromium
+
+
+@pytest.fixture
+def servers(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, str]]:
+    data_dir = tmp_path / "data"
+    login_port, service_port = free_port(), free_port()
+    auth_url = f"http://127.0.0.1:{login_port}"
+    service_urls = {"events": f"http://127.0.0.1:{service_port}"}
+    config = LoginConfig(data_dir=data_dir, public_url=auth_url, service_urls=service_urls)
+    login_app = create_login_app(config, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    settings = Settings(
+        data_dir=data_dir, nats_url=nats_server.url, auth_url=auth_url, service_urls=service_urls
+    )
+    public_pages.READ_LIMIT.reset()
+    public_pages.FORM_LIMIT.reset()
+    with Served(login_app, login_port) as login, Served(build_app(settings), service_port) as service:
+        yield login.url, service.url
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("IKMO_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def local(days: int, hour: int) -> str:
+    day = datetime.now(ZoneInfo("Europe/Berlin")).date() + timedelta(days=days)
+    return f"{day.isoformat()}T{hour:02d}:00"
+
+
+def test_publish_fill_wait_cancel_and_see_the_promotion(servers: tuple[str, str], shots: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    auth_url, service_url = servers
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            staff = browser.new_page(viewport={"width": 1100, "height": 900}, locale="de-DE")
+            staff.set_default_timeout(10_000)
+            staff.goto(service_url)  # the service's address leads to the list, via the sign-in
+            expect(staff).to_have_url(re.compile(re.escape(auth_url) + "/login"))
+            staff.get_by_label("Benutzername").fill("via")
+            staff.get_by_label("Passwort").fill("via-demo")
+            staff.get_by_role("button", name="Anmelden").click()
+            expect(staff).to_have_url(f"{service_url}/veranstaltungen")
+            expect(staff.get_by_role("heading", level=1)).to_have_text("Veranstaltungen")
+
+            staff.get_by_role("link", name="Veranstaltung planen").click()
+            staff.get_by_label("Titel").fill("Projektmanagement für Vereine")
+            staff.get_by_label("Format").select_option(label="Workshop")
+            staff.get_by_label("Projektmanagement").check()
+            staff.get_by_label("Förderlinie").select_option(label="Senatsverwaltung (IKMO)")
+            staff.get_by_label("Beginn").fill(local(14, 10))
+            staff.get_by_label("Ende").fill(local(14, 15))
+            staff.get_by_label("Plätze").fill("2")
+            staff.get_by_role("button", name="Speichern").click()  # no venue: the mistake
+            expect(staff.locator("#f-venue-error")).to_contain_text("Bitte den Ort angeben")
+            expect(staff.get_by_label("Titel")).to_have_value("Projektmanagement für Vereine")
+            staff.get_by_label("Ort", exact=True).fill("VIA, Petersburger Straße 92")
+            staff.get_by_label("Bezirk").select_option(label="Friedrichshain-Kreuzberg")
+            staff.get_by_role("button", name="Speichern").click()
+            expect(staff.get_by_role("status")).to_contain_text("als Entwurf gespeichert")
+            staff.get_by_role("button", name="Veröffentlichen").click()
+            expect(staff.get_by_role("status")).to_contain_text("ist veröffentlicht")
+            staff.screenshot(path=str(shots / "events-detail-published.png"), full_page=True)
+            public_url = staff.get_by_role(
+                "link", name="Die Veranstaltung im öffentlichen Kalender"
+            ).get_attribute("href")
+
+            visitor = browser.new_page(viewport={"width": 390, "height": 844}, locale="de-DE")
+            visitor.set_default_timeout(10_000)
+            for n, expected in ((1, "Ihr Platz ist bestätigt"), (2, "Ihr Platz ist bestätigt")):
+                visitor.goto(service_url + str(public_url))
+                visitor.get_by_label("Ihr Name").fill(f"Person {n}")
+                visitor.get_by_label("E-Mail-Adresse").fill(f"person{n}@verein.example")
+                visitor.get_by_label("Ich bin einverstanden").check()
+                visitor.get_by_role("button", name="Anmelden").click()
+                expect(visitor.get_by_role("status")).to_contain_text(expected)
+            expect(visitor.get_by_text("Alle Plätze sind vergeben")).to_be_visible()
+            visitor.get_by_label("Ihr Name").fill("Person 3")
+            visitor.get_by_label("E-Mail-Adresse").fill("person3@verein.example")
+            visitor.get_by_role("button", name="Auf die Warteliste setzen").click()  # no consent: the mistake
+            expect(visitor.locator("#f-privacy_consent-error")).to_contain_text("Verarbeitung Ihrer Daten")
+            visitor.get_by_label("Ich bin einverstanden").check()
+            visitor.get_by_role("button", name="Auf die Warteliste setzen").click()
+            expect(visitor.get_by_role("status")).to_contain_text("Platz 1 der Warteliste")
+            width = visitor.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"the public page scrolls sideways on a phone ({width}px)"
+            visitor.screenshot(path=str(shots / "events-public-waitlist-phone.png"), full_page=True)
+
+            staff.get_by_role("link", name="Benachrichtigungen zu dieser Veranstaltung").click()
+            confirmation = staff.locator("li.notice", has_text="person1@verein.example").filter(
+                has_text="Bestätigung"
+            )
+            confirmation.locator("summary").click()
+            body = confirmation.locator(".notice-body").inner_text()
+            link = re.search(r"https?://\S+/oeffentlich/anmeldung/\S+", body)
+            assert link, body
+
+            visitor.goto(link.group(0))
+            expect(visitor.get_by_text("Anmeldung von Person 1")).to_be_visible()
+            visitor.get_by_role("button", name="Meine Anmeldung stornieren").click()
+            expect(visitor.get_by_role("status")).to_contain_text("Ihre Anmeldung ist storniert")
+
+            staff.reload()
+            promotion = staff.locator("li.notice", has_text="person3@verein.example").filter(
+                has_text="Nachgerückt"
+            )
+            expect(promotion).to_be_visible()
+            promotion.locator("summary").click()
+            expect(promotion.locator(".notice-body")).to_contain_text(
+                "Sie sind von der Warteliste nachgerückt"
+            )
+            staff.screenshot(path=str(shots / "events-notices.png"), full_page=True)
+
+            staff.get_by_role("link", name="Projektmanagement für Vereine").click()
+            confirmed = staff.locator(
+                "section", has=staff.get_by_role("heading", name=re.compile("Bestätigt"))
+            )
+            expect(confirmed.get_by_role("row", name=re.compile("Person 3"))).to_contain_text("nachgerückt")
+            expect(staff.get_by_text("Niemand steht auf der Warteliste.")).to_be_visible()
+            staff.screenshot(path=str(shots / "events-detail-promoted.png"), full_page=True)
+        finally:
+            browser.close()
