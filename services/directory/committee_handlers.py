@@ -14,17 +14,9 @@ from services.directory.domain.committee import Committee
 from services.directory.domain.contact import ContactPerson
 from services.directory.handlers import UowFactory
 from services.directory.handlers import _active_organisation as active_organisation
-from shared.errors import ConcurrencyError, InvalidInput
-from shared.store.uow import UnitOfWork
+from shared.errors import InvalidInput
 
 WHAT_DE = "Gremium"
-
-
-async def _load(uow: UnitOfWork, committee_id: str, expected_version: int | None) -> Committee:
-    committee = await uow.get(Committee, committee_id, WHAT_DE)
-    if expected_version is not None and committee.version != expected_version:
-        raise ConcurrencyError(committee.stream_id, expected_version, committee.version)
-    return committee
 
 
 async def record_committee(uow_factory: UowFactory, cmd: RecordCommittee) -> Committee:
@@ -36,7 +28,7 @@ async def record_committee(uow_factory: UowFactory, cmd: RecordCommittee) -> Com
 
 async def take_seat(uow_factory: UowFactory, cmd: TakeSeat) -> Committee:
     async with uow_factory() as uow:
-        committee = await _load(uow, cmd.committee_id, cmd.expected_version)
+        committee = await uow.get(Committee, cmd.committee_id, WHAT_DE, cmd.expected_version)
         organisation = await active_organisation(uow, cmd.organisation_id)
         assert organisation.kind is not None
         if cmd.representative_id is not None:
@@ -56,7 +48,7 @@ async def take_seat(uow_factory: UowFactory, cmd: TakeSeat) -> Committee:
 
 async def vacate_seat(uow_factory: UowFactory, cmd: VacateSeat) -> Committee:
     async with uow_factory() as uow:
-        committee = await _load(uow, cmd.committee_id, cmd.expected_version)
+        committee = await uow.get(Committee, cmd.committee_id, WHAT_DE, cmd.expected_version)
         committee.vacate_seat(cmd.organisation_id, cmd.vacated_on or date.today())
         await uow.save(committee)
     return committee
@@ -64,7 +56,7 @@ async def vacate_seat(uow_factory: UowFactory, cmd: VacateSeat) -> Committee:
 
 async def dissolve_committee(uow_factory: UowFactory, cmd: DissolveCommittee) -> Committee:
     async with uow_factory() as uow:
-        committee = await _load(uow, cmd.committee_id, cmd.expected_version)
+        committee = await uow.get(Committee, cmd.committee_id, WHAT_DE, cmd.expected_version)
         committee.dissolve(cmd.dissolved_on or date.today())
         await uow.save(committee)
     return committee

@@ -97,7 +97,7 @@ async def found_network(uow_factory: UowFactory, cmd: FoundNetwork) -> Network:
 
 async def join_network(uow_factory: UowFactory, cmd: JoinNetwork) -> Network:
     async with uow_factory() as uow:
-        network = await uow.get(Network, cmd.network_id, "Netzwerk")
+        network = await uow.get(Network, cmd.network_id, "Netzwerk", cmd.expected_version)
         await _active_organisation(uow, cmd.organisation_id)
         network.join(cmd.organisation_id, cmd.joined_on or date.today())
         await uow.save(network)
@@ -106,7 +106,7 @@ async def join_network(uow_factory: UowFactory, cmd: JoinNetwork) -> Network:
 
 async def leave_network(uow_factory: UowFactory, cmd: LeaveNetwork) -> Network:
     async with uow_factory() as uow:
-        network = await uow.get(Network, cmd.network_id, "Netzwerk")
+        network = await uow.get(Network, cmd.network_id, "Netzwerk", cmd.expected_version)
         network.leave(cmd.organisation_id, cmd.left_on or date.today())
         await uow.save(network)
     return network
@@ -158,11 +158,16 @@ async def propose_mentoring(
 
 
 async def mentoring_step(
-    uow_factory: UowFactory, mentoring_id: str, step: str, on: date | None, reason: str | None = None
+    uow_factory: UowFactory,
+    mentoring_id: str,
+    step: str,
+    on: date | None,
+    reason: str | None = None,
+    expected_version: int | None = None,
 ) -> Mentoring:
     """start, complete or end_early one mentoring."""
     async with uow_factory() as uow:
-        mentoring = await uow.get(Mentoring, mentoring_id, "Begleitung")
+        mentoring = await uow.get(Mentoring, mentoring_id, "Begleitung", expected_version)
         day = on or date.today()
         if step == "start":
             mentoring.start(day)
@@ -204,9 +209,11 @@ async def start_cooperation(
     return cooperation
 
 
-async def end_cooperation(uow_factory: UowFactory, cooperation_id: str, ended_on: date | None) -> Cooperation:
+async def end_cooperation(
+    uow_factory: UowFactory, cooperation_id: str, ended_on: date | None, expected_version: int | None = None
+) -> Cooperation:
     async with uow_factory() as uow:
-        cooperation = await uow.get(Cooperation, cooperation_id, "Kooperation")
+        cooperation = await uow.get(Cooperation, cooperation_id, "Kooperation", expected_version)
         cooperation.end(ended_on or date.today())
         await uow.save(cooperation)
     return cooperation

@@ -17,7 +17,7 @@ from shared.bus.cloudevents import to_message
 from shared.context import current_metadata
 from shared.db import write_transaction
 from shared.domain import Aggregate, DomainEvent, EventRegistry
-from shared.errors import NotFound
+from shared.errors import ConcurrencyError, NotFound
 from shared.personal import personal_fields
 from shared.projections import Projection, apply_all
 from shared.store.eventstore import EventStore, NewEvent, RecordedEvent
@@ -79,12 +79,18 @@ class UnitOfWork:
             aggregate_id, [self._registry.decode(e, d) for e, d in zip(history, opened, strict=True)]
         )
 
-    async def get(self, cls: type[A], aggregate_id: str, what_de: str = "Datensatz") -> A:
+    async def get(
+        self, cls: type[A], aggregate_id: str, what_de: str = "Datensatz", expected_version: int | None = None
+    ) -> A:
+        """The aggregate or a 404. With `expected_version` (the version a client read, e.g. from If-Match),
+        a change made since then is a 409: the client decided on a state that no longer exists."""
         aggregate = await self.find(cls, aggregate_id)
         if aggregate is None:
             raise NotFound(
                 f"{cls.__name__} {aggregate_id} does not exist", f"{what_de} {aggregate_id} gibt es nicht"
             )
+        if expected_version is not None and aggregate.version != expected_version:
+            raise ConcurrencyError(aggregate.stream_id, expected_version, aggregate.version)
         return aggregate
 
     async def save(self, aggregate: Aggregate) -> list[RecordedEvent]:

@@ -176,3 +176,23 @@ async def test_unit_of_work_commits_events_and_outbox_together_or_not_at_all(
     assert queued == ["ikmo.kernel.counter.incremented"]
     async with UnitOfWork(engine, store, registry, "kernel") as uow:
         assert (await uow.get(Counter, "a")).total == 2
+
+
+async def test_a_stale_expected_version_is_a_conflict_and_changes_nothing(
+    engine: AsyncEngine, store: EventStore
+) -> None:
+    async with UnitOfWork(engine, store, registry, "kernel") as uow:
+        counter = Counter("s")
+        counter.increment()
+        counter.increment()
+        await uow.save(counter)
+    with pytest.raises(ConcurrencyError) as stale:
+        async with UnitOfWork(engine, store, registry, "kernel") as uow:
+            await uow.get(Counter, "s", expected_version=1)
+    assert (stale.value.expected, stale.value.actual, stale.value.status_code) == (1, 2, 409)
+    async with UnitOfWork(engine, store, registry, "kernel") as uow:
+        counter = await uow.get(Counter, "s", expected_version=2)
+        counter.increment()
+        await uow.save(counter)
+    async with UnitOfWork(engine, store, registry, "kernel") as uow:
+        assert (await uow.get(Counter, "s")).total == 3

@@ -69,6 +69,7 @@ class JoinNetwork:
     network_id: str
     organisation_id: str
     joined_on: date | None = None
+    expected_version: int | None = None  # the network's version the caller read (If-Match)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class LeaveNetwork:
     network_id: str
     organisation_id: str
     left_on: date | None = None
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.directory import handlers, queries
 from services.directory.domain.partner_search import Candidate, Suggestion, suggest
-from services.directory.entrypoints.api import Staff, StaffOrOwnAccount, ensure_may_act_for
+from services.directory.entrypoints.api import (
+    IfMatch,
+    Staff,
+    StaffOrOwnAccount,
+    ensure_may_act_for,
+    expected_version,
+)
 from services.directory.labels import label
 from shared.contracts.directory import FieldOfWork
 from shared.db import read_transaction
@@ -73,8 +79,11 @@ async def of_organisation(organisation_id: str, runtime: RuntimeDep, who: StaffO
 @router.post(
     "/cooperations/{cooperation_id}/end", response_model=CooperationOut, summary="The cooperation ends"
 )
-async def end(cooperation_id: str, body: EndIn, runtime: RuntimeDep, _: Staff) -> Any:
-    await handlers.end_cooperation(runtime.uow, cooperation_id, body.ended_on)
+async def end(
+    cooperation_id: str, body: EndIn, runtime: RuntimeDep, _: Staff, if_match: IfMatch = None
+) -> Any:
+    """If-Match takes the cooperation's `version` as read: an end entered meanwhile is a 409."""
+    await handlers.end_cooperation(runtime.uow, cooperation_id, body.ended_on, expected_version(if_match))
     async with read_transaction(runtime.engine) as conn:
         found = await queries.cooperation(conn, cooperation_id)
     return found

@@ -9,9 +9,9 @@ from pydantic import ValidationError
 from services.directory import handlers, queries
 from services.directory.entrypoints.api import Staff
 from services.directory.entrypoints.cooperation_api import CooperationIn, EndIn
-from services.directory.entrypoints.pages import BASE, errors_of, organisation_page, status_of
+from services.directory.entrypoints.pages import BASE, errors_of, organisation_page, status_of, version_of
 from shared.db import read_transaction
-from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.errors import ConcurrencyError, DomainRuleViolation, InvalidInput, NotFound
 from shared.service import RuntimeDep
 from shared.web.flash import flash
 
@@ -51,8 +51,8 @@ async def end(request: Request, cooperation_id: str, runtime: RuntimeDep, _: Sta
     form = await request.form()
     try:
         body = EndIn.model_validate({"ended_on": str(form.get("ended_on", "")) or None})
-        await handlers.end_cooperation(runtime.uow, cooperation_id, body.ended_on)
-    except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
+        await handlers.end_cooperation(runtime.uow, cooperation_id, body.ended_on, version_of(form))
+    except (ValidationError, InvalidInput, DomainRuleViolation, ConcurrencyError) as problem:
         for error in errors_of(problem):
             flash(request, "error", error["message"], message_de=error["message_de"])
     else:

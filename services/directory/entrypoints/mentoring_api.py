@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.directory import handlers, queries
 from services.directory.domain.mentoring import MentoringStatus
-from services.directory.entrypoints.api import Staff
+from services.directory.entrypoints.api import IfMatch, Staff, expected_version
 from shared.db import read_transaction
 from shared.errors import NotFound
 from shared.service import RuntimeDep
@@ -46,11 +46,16 @@ class MentoringOut(BaseModel):
     version: int
 
 
-async def read_mentoring(runtime: RuntimeDep, mentoring_id: str) -> dict[str, Any]:
+async def read_mentoring(
+    runtime: RuntimeDep, mentoring_id: str, response: Response | None = None
+) -> dict[str, Any]:
+    """The mentoring; with a response, its version goes into the ETag for a later If-Match."""
     async with read_transaction(runtime.engine) as conn:
         found = await queries.get_mentoring(conn, mentoring_id)
     if found is None:
         raise NotFound(f"Mentoring {mentoring_id} does not exist", f"Begleitung {mentoring_id} gibt es nicht")
+    if response is not None:
+        response.headers["ETag"] = f'"{found["version"]}"'
     return found
 
 
@@ -62,7 +67,7 @@ async def propose(
         runtime.uow, body.mentor_id, body.mentee_id, tuple(body.focus_areas)
     )
     response.headers["Location"] = str(request.url_for("get_mentoring", mentoring_id=mentoring.id))
-    return await read_mentoring(runtime, mentoring.id)
+    return await read_mentoring(runtime, mentoring.id, response)
 
 
 @router.get(
@@ -74,23 +79,50 @@ async def list_mentorings(runtime: RuntimeDep, _: Staff, organisation_id: str | 
 
 
 @router.get("/mentorings/{mentoring_id}", response_model=MentoringOut, summary="One mentoring")
-async def get_mentoring(mentoring_id: str, runtime: RuntimeDep, _: Staff) -> Any:
-    return await read_mentoring(runtime, mentoring_id)
+async def get_mentoring(mentoring_id: str, runtime: RuntimeDep, response: Response, _: Staff) -> Any:
+    return await read_mentoring(runtime, mentoring_id, response)
 
 
 @router.post("/mentorings/{mentoring_id}/start", response_model=MentoringOut, summary="It begins")
-async def start(mentoring_id: str, body: StepIn, runtime: RuntimeDep, _: Staff) -> Any:
-    await handlers.mentoring_step(runtime.uow, mentoring_id, "start", body.on)
-    return await read_mentoring(runtime, mentoring_id)
+async def start(
+    mentoring_id: str,
+    body: StepIn,
+    runtime: RuntimeDep,
+    response: Response,
+    _: Staff,
+    if_match: IfMatch = None,
+) -> Any:
+    await handlers.mentoring_step(
+        runtime.uow, mentoring_id, "start", body.on, None, expected_version(if_match)
+    )
+    return await read_mentoring(runtime, mentoring_id, response)
 
 
 @router.post("/mentorings/{mentoring_id}/complete", response_model=MentoringOut, summary="It ends as planned")
-async def complete(mentoring_id: str, body: StepIn, runtime: RuntimeDep, _: Staff) -> Any:
-    await handlers.mentoring_step(runtime.uow, mentoring_id, "complete", body.on)
-    return await read_mentoring(runtime, mentoring_id)
+async def complete(
+    mentoring_id: str,
+    body: StepIn,
+    runtime: RuntimeDep,
+    response: Response,
+    _: Staff,
+    if_match: IfMatch = None,
+) -> Any:
+    await handlers.mentoring_step(
+        runtime.uow, mentoring_id, "complete", body.on, None, expected_version(if_match)
+    )
+    return await read_mentoring(runtime, mentoring_id, response)
 
 
 @router.post("/mentorings/{mentoring_id}/end-early", response_model=MentoringOut, summary="It ends early")
-async def end_early(mentoring_id: str, body: StepIn, runtime: RuntimeDep, _: Staff) -> Any:
-    await handlers.mentoring_step(runtime.uow, mentoring_id, "end_early", body.on, body.reason)
-    return await read_mentoring(runtime, mentoring_id)
+async def end_early(
+    mentoring_id: str,
+    body: StepIn,
+    runtime: RuntimeDep,
+    response: Response,
+    _: Staff,
+    if_match: IfMatch = None,
+) -> Any:
+    await handlers.mentoring_step(
+        runtime.uow, mentoring_id, "end_early", body.on, body.reason, expected_version(if_match)
+    )
+    return await read_mentoring(runtime, mentoring_id, response)

@@ -12,9 +12,9 @@ from services.directory import handlers, queries
 from services.directory.entrypoints.api import Staff
 from services.directory.entrypoints.mentoring_api import MentoringIn, StepIn
 from services.directory.entrypoints.network_pages import active_organisations
-from services.directory.entrypoints.pages import BASE, Errors, errors_of, status_of
+from services.directory.entrypoints.pages import BASE, Errors, errors_of, status_of, version_of
 from shared.db import read_transaction
-from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.errors import ConcurrencyError, DomainRuleViolation, InvalidInput, NotFound
 from shared.service import RuntimeDep
 from shared.web.flash import flash
 from shared.web.templating import render
@@ -81,8 +81,10 @@ async def step(request: Request, mentoring_id: str, step: str, runtime: RuntimeD
         body = StepIn.model_validate(
             {"on": str(form.get("on", "")) or None, "reason": str(form.get("reason", "")).strip() or None}
         )
-        await handlers.mentoring_step(runtime.uow, mentoring_id, STEPS[step], body.on, body.reason)
-    except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
+        await handlers.mentoring_step(
+            runtime.uow, mentoring_id, STEPS[step], body.on, body.reason, version_of(form)
+        )
+    except (ValidationError, InvalidInput, DomainRuleViolation, ConcurrencyError) as problem:
         return await list_page_with(request, runtime, EMPTY, errors_of(problem), status_of(problem))
     en, de = STEP_DONE[STEPS[step]]
     flash(request, "success", en, message_de=de)

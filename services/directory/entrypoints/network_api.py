@@ -1,4 +1,7 @@
-"""The directory's HTTP API for networks: who works together on which topic, and since when."""
+"""The directory's HTTP API for networks: who works together on which topic, and since when.
+
+Changes take `If-Match` with the ETag read before: a change made meanwhile is a 409, never overwritten.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.directory import handlers, queries
 from services.directory.domain.commands import FoundNetwork, JoinNetwork, LeaveNetwork
-from services.directory.entrypoints.api import Staff
+from services.directory.entrypoints.api import IfMatch, Staff, expected_version
 from shared.db import read_transaction
 from shared.errors import NotFound
 from shared.service import RuntimeDep
@@ -66,11 +69,16 @@ def network_not_found(network_id: str) -> NotFound:
     return NotFound(f"Network {network_id} does not exist", f"Netzwerk {network_id} gibt es nicht")
 
 
-async def read_network(runtime: RuntimeDep, network_id: str) -> dict[str, Any]:
+async def read_network(
+    runtime: RuntimeDep, network_id: str, response: Response | None = None
+) -> dict[str, Any]:
+    """The network; with a response, its version goes into the ETag for a later If-Match."""
     async with read_transaction(runtime.engine) as conn:
         found = await queries.get_network(conn, network_id)
     if found is None:
         raise network_not_found(network_id)
+    if response is not None:
+        response.headers["ETag"] = f'"{found["version"]}"'
     return found
 
 
@@ -80,7 +88,7 @@ async def found(body: NetworkIn, runtime: RuntimeDep, request: Request, response
         runtime.uow, FoundNetwork(body.name, tuple(body.coordinators), body.topic, body.founded_on)
     )
     response.headers["Location"] = str(request.url_for("get_network", network_id=network.id))
-    return await read_network(runtime, network.id)
+    return await read_network(runtime, network.id, response)
 
 
 @router.get("/networks", response_model=list[NetworkSummary], summary="Every network")
@@ -92,14 +100,24 @@ async def list_networks(runtime: RuntimeDep, _: Staff) -> Any:
 @router.get(
     "/networks/{network_id}", response_model=NetworkOut, summary="A network and its members over time"
 )
-async def get_network(network_id: str, runtime: RuntimeDep, _: Staff) -> Any:
-    return await read_network(runtime, network_id)
+async def get_network(network_id: str, runtime: RuntimeDep, response: Response, _: Staff) -> Any:
+    return await read_network(runtime, network_id, response)
 
 
 @router.post("/networks/{network_id}/members", response_model=NetworkOut, summary="An organisation joins")
-async def join(network_id: str, body: JoinIn, runtime: RuntimeDep, _: Staff) -> Any:
-    await handlers.join_network(runtime.uow, JoinNetwork(network_id, body.organisation_id, body.joined_on))
-    return await read_network(runtime, network_id)
+async def join(
+    network_id: str,
+    body: JoinIn,
+    runtime: RuntimeDep,
+    response: Response,
+    _: Staff,
+    if_match: IfMatch = None,
+) -> Any:
+    await handlers.join_network(
+        runtime.uow,
+        JoinNetwork(network_id, body.organisation_id, body.joined_on, expected_version(if_match)),
+    )
+    return await read_network(runtime, network_id, response)
 
 
 @router.post(
@@ -107,6 +125,16 @@ async def join(network_id: str, body: JoinIn, runtime: RuntimeDep, _: Staff) -> 
     response_model=NetworkOut,
     summary="An organisation leaves",
 )
-async def leave(network_id: str, organisation_id: str, body: LeaveIn, runtime: RuntimeDep, _: Staff) -> Any:
-    await handlers.leave_network(runtime.uow, LeaveNetwork(network_id, organisation_id, body.left_on))
-    return await read_network(runtime, network_id)
+async def leave(
+    network_id: str,
+    organisation_id: str,
+    body: LeaveIn,
+    runtime: RuntimeDep,
+    response: Response,
+    _: Staff,
+    if_match: IfMatch = None,
+) -> Any:
+    await handlers.leave_network(
+        runtime.uow, LeaveNetwork(network_id, organisation_id, body.left_on, expected_version(if_match))
+    )
+    return await read_network(runtime, network_id, response)

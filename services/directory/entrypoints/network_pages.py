@@ -17,9 +17,9 @@ from services.directory import handlers, queries
 from services.directory.domain.commands import FoundNetwork, JoinNetwork, LeaveNetwork
 from services.directory.entrypoints.api import Staff
 from services.directory.entrypoints.network_api import JoinIn, LeaveIn, NetworkIn, read_network
-from services.directory.entrypoints.pages import BASE, errors_of, status_of
+from services.directory.entrypoints.pages import BASE, errors_of, status_of, version_of
 from shared.db import read_transaction
-from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.errors import ConcurrencyError, DomainRuleViolation, InvalidInput, NotFound
 from shared.service import RuntimeDep
 from shared.web.flash import flash
 from shared.web.templating import render
@@ -126,9 +126,9 @@ async def join(request: Request, network_id: str, runtime: RuntimeDep, _: Staff)
     try:
         body = JoinIn.model_validate(values)
         network = await handlers.join_network(
-            runtime.uow, JoinNetwork(network_id, body.organisation_id, body.joined_on)
+            runtime.uow, JoinNetwork(network_id, body.organisation_id, body.joined_on, version_of(form))
         )
-    except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
+    except (ValidationError, InvalidInput, DomainRuleViolation, ConcurrencyError) as problem:
         return await _detail(request, runtime, network_id, errors_of(problem), status_of(problem))
     flash(
         request,
@@ -146,8 +146,10 @@ async def leave(
     form = await request.form()
     try:
         body = LeaveIn.model_validate({"left_on": _date(form, "left_on")})
-        await handlers.leave_network(runtime.uow, LeaveNetwork(network_id, organisation_id, body.left_on))
-    except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
+        await handlers.leave_network(
+            runtime.uow, LeaveNetwork(network_id, organisation_id, body.left_on, version_of(form))
+        )
+    except (ValidationError, InvalidInput, DomainRuleViolation, ConcurrencyError) as problem:
         return await _detail(request, runtime, network_id, errors_of(problem), status_of(problem))
     flash(
         request,
