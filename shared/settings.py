@@ -15,11 +15,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_NATS_PORT = 14222  # not 4222: a machine may already run a NATS of its own there
 SERVICE_PORTS = {"directory": 8101, "events": 8102, "grants": 8103, "volunteering": 8104, "reporting": 8105}
 AUTH_PORT = 8100  # the embedded sign-in app (shared/auth/login.py); Keycloak in production
+NATS_PORT_OFFSET = 10  # with a port base: NATS on base+10, its monitoring on base+11
 PLACEHOLDERS = {"", "change-me", "changeme", "secret", "dev", "development", "ikmo-dev-only"}
 
 
 def _default_service_urls() -> dict[str, str]:
     return {name: f"http://127.0.0.1:{port}" for name, port in SERVICE_PORTS.items()}
+
+
+def shifted_port(default: int, port_base: int | None) -> int:
+    """A port of the sign-in app or a service, moved with `IKMO_PORT_BASE` (base = the sign-in app's)."""
+    return default if port_base is None else port_base + default - AUTH_PORT
 
 
 class Settings(BaseSettings):
@@ -43,6 +49,24 @@ class Settings(BaseSettings):
     web_secret_key: SecretStr | None = Field(default=None, repr=False)  # signs flash cookies
     service_urls: dict[str, str] = Field(default_factory=_default_service_urls)
     demo_organisation_id: str = "8f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
+    # Shifts every default port together (`ikmo up --port-base`): sign-in app on it, services on the next
+    # ones, NATS on base+10. URLs set explicitly are kept.
+    port_base: int | None = Field(default=None, ge=1024, le=65535 - 2 * NATS_PORT_OFFSET)
+
+    @model_validator(mode="after")
+    def _shift_ports(self) -> Settings:
+        if self.port_base is None:
+            return self
+        base = self.port_base
+        if "auth_url" not in self.model_fields_set:
+            self.auth_url = f"http://127.0.0.1:{base}"
+        if "service_urls" not in self.model_fields_set:
+            self.service_urls = {
+                name: f"http://127.0.0.1:{shifted_port(port, base)}" for name, port in SERVICE_PORTS.items()
+            }
+        if "nats_url" not in self.model_fields_set:
+            self.nats_url = f"nats://127.0.0.1:{base + NATS_PORT_OFFSET}"
+        return self
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_outside_development(self) -> Settings:

@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import sys
+import urllib.request
 from pathlib import Path
 
 from shared.auth.login import mint_for_script
@@ -18,8 +19,13 @@ from shared.platform.runner import (
     existing_services,
     get_json,
     issuer_url,
+    nats_answers,
+    running_runner,
     stop_on_signals,
 )
+from shared.settings import NATS_PORT_OFFSET
+
+UP, READY, DOWN = "läuft / up", "bereit / ready", "aus / down"
 
 
 def _ports(args: argparse.Namespace) -> Ports:
@@ -27,8 +33,11 @@ def _ports(args: argparse.Namespace) -> Ports:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    platform = Platform(Path(args.data_dir), _ports(args), load_demo=not args.no_demo)
+    platform = Platform(
+        Path(args.data_dir), _ports(args), load_demo=not args.no_demo, external_nats=args.nats_url
+    )
     stop_on_signals()
+    code = 0
     try:
         platform.start()
         print(platform.banner(), flush=True)
@@ -37,15 +46,18 @@ def cmd_up(args: argparse.Namespace) -> int:
         pass
     except PlatformError as problem:
         print(f"ikmo up: {problem}", file=sys.stderr, flush=True)
-        return 1
+        code = 1
     finally:
         # A second Ctrl-C must not cut the orderly stop short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        print("IKMO wird beendet / stopping …", flush=True)
+        if platform.children or platform.nats:
+            print("IKMO wird beendet / stopping …", flush=True)
         platform.stop()
-    print("Beendet / stopped. Die Daten bleiben erhalten / data kept in " + args.data_dir, flush=True)
-    return 0
+    if code == 0:
+        kept = Path(args.data_dir).resolve()
+        print(f"Beendet / stopped. Die Daten bleiben / data kept in {kept}", flush=True)
+    return code
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -60,106 +72,154 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _backlog(metrics_url: str) -> str:
-    import urllib.request
-
+def _metrics(url: str) -> dict[str, float]:
+    """The unlabelled sums of the few gauges `status` shows, from a service's /metrics."""
+    wanted = ("ikmo_outbox_backlog", "ikmo_dead_letters", "ikmo_consumer_lag")
+    found: dict[str, float] = {}
     try:
-        with urllib.request.urlopen(metrics_url, timeout=2) as resp:
+        with urllib.request.urlopen(url, timeout=3) as resp:
             for line in resp.read().decode().splitlines():
-                if line.startswith("ikmo_outbox_backlog "):
-                    return str(int(float(line.split()[1])))
-    except OSError:
+                name = line.split("{", 1)[0].split(" ", 1)[0]
+                if name in wanted:
+                    found[name] = found.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+    except (OSError, ValueError):
         pass
-    return "?"
+    return found
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     ports = _ports(args)
-    nats_status, _ = get_json(f"http://127.0.0.1:{ports.nats_monitor}/healthz?js-enabled-only=true")
-    rows = [
-        ("nats", f"nats://127.0.0.1:{ports.nats}", "läuft / up" if nats_status == 200 else "aus / down", "")
-    ]
-    login_status, _ = get_json(ports.auth_url() + "/healthz")
-    rows.append(("login", ports.auth_url(), "läuft / up" if login_status == 200 else "aus / down", ""))
-    all_up = nats_status == 200 and login_status == 200
+    if args.nats_url:
+        nats_up, nats_where = nats_answers(args.nats_url), args.nats_url
+    else:
+        url = f"http://127.0.0.1:{ports.nats_monitor}/healthz?js-enabled-only=true"
+        nats_up, nats_where = get_json(url)[0] == 200, ports.nats_url()
+    rows = [("nats", nats_where, UP if nats_up else DOWN, "")]
+    login_up = get_json(ports.auth_url() + "/healthz")[0] == 200
+    rows.append(("login", ports.auth_url(), UP if login_up else DOWN, ""))
+    all_up = nats_up and login_up
     for name in existing_services():
         url = ports.service_urls()[name]
         status, body = get_json(url + "/readyz")
+        detail = ""
         if status == 200:
-            state, backlog = "bereit / ready", _backlog(url + "/metrics")
+            state = READY
+            metrics = _metrics(url + "/metrics")
+            detail = "outbox: " + (str(int(metrics["ikmo_outbox_backlog"])) if metrics else "?")
+            if metrics.get("ikmo_dead_letters"):
+                detail += f", dead letters: {int(metrics['ikmo_dead_letters'])}"
+            if metrics.get("ikmo_consumer_lag"):
+                detail += f", consumer lag: {int(metrics['ikmo_consumer_lag'])}"
         elif status:
             failing = ", ".join(k for k, v in body.items() if v is False)
-            state, backlog = f"nicht bereit / not ready ({failing})", ""
+            state = f"nicht bereit / not ready ({failing})"
         else:
-            state, backlog = "aus / down", ""
+            state = DOWN
         all_up = all_up and status == 200
-        rows.append((name, url, state, f"outbox: {backlog}" if backlog else ""))
+        rows.append((name, url, state, detail))
     for row in rows:
-        print(f"{row[0]:<14}{row[1]:<28}{row[2]:<36}{row[3]}")
+        print(f"{row[0]:<14}{row[1]:<28}{row[2]:<36}{row[3]}".rstrip())
+    runner = running_runner(Path(args.data_dir))
+    if runner is not None:
+        print(f"`ikmo up` auf / on {Path(args.data_dir).resolve()}: pid {runner}")
     return 0 if all_up else 3
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    if args.service not in existing_services():
-        known = ", ".join(existing_services())
+    services = existing_services()
+    if args.service not in services:
         print(
-            f"ikmo rebuild: unbekannter Dienst / unknown service {args.service!r} (known: {known})",
+            f"ikmo rebuild: unbekannter Dienst / unknown service {args.service!r} "
+            f"(bekannt / known: {', '.join(services)})",
             file=sys.stderr,
         )
         return 2
+    data_dir = Path(args.data_dir)
+    runner = running_runner(data_dir)
     url = _ports(args).service_urls()[args.service]
-    if get_json(url + "/healthz", timeout=1.0)[0]:
+    if runner is not None or get_json(url + "/healthz", timeout=1.0)[0]:
+        where = f"`ikmo up` (pid {runner})" if runner is not None else url
         print(
-            f"ikmo rebuild: {args.service} läuft noch auf {url}; bitte erst stoppen. "
-            f"It is still running; stop it first.",
+            f"ikmo rebuild: {args.service} läuft noch ({where}); bitte erst stoppen (Strg-C). "
+            f"It is still running; stop it first (Ctrl-C).",
             file=sys.stderr,
         )
         return 1
-    return asyncio.run(_rebuild(args.service, Path(args.data_dir)))
+    from sqlalchemy.engine import make_url
+
+    from shared.settings import Settings
+
+    database_url = Settings(data_dir=data_dir).database_url(args.service)
+    database = make_url(database_url).database
+    if database_url.startswith("sqlite") and database and not Path(database).exists():
+        print(
+            f"ikmo rebuild: keine Daten / no database for {args.service} at {database} "
+            "(wrong --data-dir, or never started?)",
+            file=sys.stderr,
+        )
+        return 1
+    return asyncio.run(_rebuild(args.service, database_url))
 
 
-async def _rebuild(service: str, data_dir: Path) -> int:
+async def _rebuild(service: str, database_url: str) -> int:
     from shared.contracts.catalogue import service_definitions
     from shared.db import create_tables, make_engine
     from shared.projections import rebuild
-    from shared.settings import Settings
     from shared.store.eventstore import EventStore
     from shared.store.schema import store_metadata
 
     definition = next(d for d in service_definitions() if d.name == service)
-    engine = make_engine(Settings(data_dir=data_dir).database_url(service))
+    engine = make_engine(database_url)
     try:
         await create_tables(engine, store_metadata)
         store = EventStore(definition.upcasters)
         for projection in definition.projections:
 
             def progress(done: int, total: int, name: str = projection.name) -> None:
-                print(f"\r{name}: {done}/{total} Ereignisse / events", end="", flush=True)
+                percent = 100 * done // total if total else 100
+                print(f"\r{name}: {done}/{total} ({percent} %)", end="", flush=True)
 
             count = await rebuild(engine, store, projection, progress=progress)
             print(f"\r{projection.name}: {count} Ereignisse neu angewandt / events replayed", flush=True)
     finally:
         await engine.dispose()
+    print(f"{service}: Lesemodelle neu aufgebaut / read models rebuilt", flush=True)
     return 0
 
 
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1024 <= port <= 65535 - 2 * NATS_PORT_OFFSET:
+        highest = 65535 - 2 * NATS_PORT_OFFSET
+        raise argparse.ArgumentTypeError(f"{port} is not a usable port (1024 … {highest})")
+    return port
+
+
 def parser() -> argparse.ArgumentParser:
+    env = os.environ
     top = argparse.ArgumentParser(prog="ikmo", description="Die IKMO-Plattform / the IKMO platform")
-    top.add_argument("--data-dir", default=os.environ.get("IKMO_DATA_DIR", "data"), help="data folder")
+    top.add_argument(
+        "--data-dir", default=env.get("IKMO_DATA_DIR") or "data", help="data folder (IKMO_DATA_DIR; data)"
+    )
     top.add_argument(
         "--port-base",
-        type=int,
-        default=int(os.environ["IKMO_PORT_BASE"]) if os.environ.get("IKMO_PORT_BASE") else None,
-        help="sign-in app on this port, the services on the next ones (default 8100)",
+        type=_port,
+        default=env.get("IKMO_PORT_BASE") or None,  # a string default goes through `type` as well
+        help="sign-in app on this port, services on the next ones, NATS on +10 (IKMO_PORT_BASE; 8100)",
     )
-    top.add_argument("--nats-port", type=int, default=None, help="NATS port (default 14222, or base+10)")
-    sub = top.add_subparsers(dest="command", required=True)
+    top.add_argument("--nats-port", type=_port, default=None, help="bundled NATS port (14222, or base+10)")
+    top.add_argument(
+        "--nats-url",
+        default=env.get("IKMO_NATS_URL") or None,
+        help="use this external NATS instead of starting the bundled one (IKMO_NATS_URL)",
+    )
+    sub = top.add_subparsers(dest="command", required=True, metavar="{up,token,status,rebuild}")
     up = sub.add_parser("up", help="start NATS and every service; Ctrl-C stops them")
     up.add_argument("--no-demo", action="store_true", help="do not load demo data on first start")
     up.set_defaults(func=cmd_up)
     token = sub.add_parser("token", help="print a bearer token of the embedded issuer")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
-    token.add_argument("--subject", default=None)
+    token.add_argument("--subject", default=None, help="the token's sub (default: the role's demo user)")
     token.add_argument("--organisation", default=None, help="organisation id (role organisation)")
     token.set_defaults(func=cmd_token)
     status = sub.add_parser("status", help="which parts are up, and their outbox backlog")

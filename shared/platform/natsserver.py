@@ -40,8 +40,11 @@ class NatsServer:
         monitor_port: int | None = None,
         config_file: Path | None = None,
         log_file: Path | None = None,
+        own_session: bool = False,
     ) -> None:
         self.store_dir = store_dir
+        # In a session of its own a terminal's Ctrl-C reaches only `ikmo up`, which stops NATS last.
+        self.own_session = own_session
         # Ports chosen here may be taken by another process between choosing and binding: then the first
         # start retries on fresh ones. Ports given by the caller are kept (a clear failure instead).
         self._chosen = port is None and monitor_port is None
@@ -78,7 +81,13 @@ class NatsServer:
         if self.config_file is not None:
             args += ["-c", str(self.config_file)]
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
+        self.proc = subprocess.Popen(
+            args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+            start_new_session=self.own_session,
+        )
         self._wait_healthy(timeout)
         self._chosen = False  # from now on the same ports, across stop and start
         return self
