@@ -37,6 +37,7 @@ from services.directory.entrypoints.api import (
 from services.directory.entrypoints.cooperation_api import partner_suggestions
 from services.directory.labels import VOCABULARY, label
 from shared.auth.access import public
+from shared.auth.people import actor_names
 from shared.auth.principal import Principal
 from shared.contracts.directory import COOPERATING_KINDS, District, FieldOfWork, LegalForm, OrganisationKind
 from shared.db import read_transaction
@@ -123,9 +124,27 @@ def form_values(form: FormData) -> dict[str, Any]:
     }
 
 
+STALE = {
+    "field": "request",
+    "message": "Someone else changed this meanwhile. Check the current state, then try again.",
+    "message_de": "Jemand anderes hat den Eintrag inzwischen geändert. "
+    "Prüfen Sie den aktuellen Stand und versuchen Sie es dann erneut.",
+}
+STALE_PROFILE = {
+    "field": "request",
+    "message": "Someone else changed this profile meanwhile. Your entries are kept below; the saved profile "
+    "is on the organisation's page. Saving again replaces it with your entries.",
+    "message_de": "Jemand anderes hat dieses Profil inzwischen geändert. Ihre Eingaben stehen unten; den "
+    "gespeicherten Stand zeigt die Seite der Organisation. Wenn Sie erneut speichern, ersetzen Ihre "
+    "Eingaben ihn.",
+}
+
+
 def errors_of(problem: ValidationError | IkmoError) -> Errors:
     if isinstance(problem, ValidationError):
         return field_errors(list(problem.errors()))
+    if isinstance(problem, ConcurrencyError):  # the store's version numbers mean nothing to a person
+        return [STALE]
     field = problem.field if isinstance(problem, InvalidInput) and problem.field else "request"
     return [{"field": field, "message": problem.message_en, "message_de": problem.message_de}]
 
@@ -311,14 +330,20 @@ async def organisation_page(
         else []
     )
     lang = current_language(request)
+    names = actor_names(runtime.settings.data_dir, who)
     return await render(
         request,
         "directory/detail.html",
         {
             "organisation": organisation,
-            # newest first: what a person looks for
+            # newest first: what a person looks for; people by name, the store keeps only their ids
             "changes": [
-                {**c, "at": c["at"].astimezone(BERLIN), "details": change_details(c, lang)}
+                {
+                    **c,
+                    "actor": names.get(c["actor"] or "", c["actor"]),
+                    "at": c["at"].astimezone(BERLIN),
+                    "details": change_details(c, lang),
+                }
                 for c in reversed(changes)
             ],
             "change_labels": CHANGE_LABELS,
@@ -380,9 +405,16 @@ async def edit(
             ),
         )
     except (ValidationError, InvalidInput, ConcurrencyError, DomainRuleViolation) as problem:
-        values = {**organisation, **values, "version": form.get("version")}
+        stale = isinstance(problem, ConcurrencyError)
+        # After a conflict the form carries the version just read: saving again is a deliberate choice.
+        values = {
+            **organisation,
+            **values,
+            "version": organisation["version"] if stale else form.get("version"),
+        }
+        errors = [STALE_PROFILE] if stale else errors_of(problem)
         return await form_page(
-            request, values, errors_of(problem), organisation=organisation, status_code=status_of(problem)
+            request, values, errors, organisation=organisation, status_code=status_of(problem)
         )
     flash(request, "success", "The profile was saved.", message_de="Das Profil wurde gespeichert.")
     return RedirectResponse(f"{BASE}/{organisation_id}", status_code=303)

@@ -75,6 +75,7 @@ def test_register_with_a_mistake_correct_it_and_find_it(servers: tuple[str, str]
 
             summary = page.get_by_role("alert")
             expect(summary).to_contain_text("Bitte prüfen Sie Ihre Angaben")
+            expect(summary).to_contain_text("Bezirke: ")  # which field each mistake is about
             districts = page.locator("#f-districts")
             expect(districts.locator(".field-error")).to_be_visible()
             expect(districts).to_have_attribute("aria-invalid", "true")
@@ -88,6 +89,7 @@ def test_register_with_a_mistake_correct_it_and_find_it(servers: tuple[str, str]
             expect(page.get_by_role("status")).to_have_text("Yaar e.V. wurde eingetragen.")
             expect(page.get_by_role("heading", level=1)).to_have_text("Yaar e.V.")
             expect(page.locator(".history")).to_contain_text("Eingetragen")
+            expect(page.locator(".history")).to_contain_text("von Vera Demir")  # a person, not an id
             page.screenshot(path=str(shots / "directory-detail-de.png"), full_page=True)
 
             page.get_by_role("link", name="Organisationen").first.click()

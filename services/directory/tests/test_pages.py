@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 import httpx
+from argon2 import PasswordHasher
 
 from services.directory.entrypoints.pages import LOCALE_DIR
 from shared.auth.principal import Role
+from shared.auth.users import User, hash_password, users_path, write_users
 from shared.testing import Tokens
 from shared.web.i18n import catalogue_problems
 
@@ -68,6 +70,7 @@ async def test_a_mistake_is_shown_in_german_beside_its_field_and_nothing_typed_i
     assert wrong.status_code == 422
     assert "Bitte prüfen Sie Ihre Angaben" in wrong.text
     assert field_error(wrong.text, "districts")  # the one mistake, beside its field
+    assert 'href="#f-districts">Bezirke: ' in wrong.text  # and in the summary, saying which field
     assert 'value="Neuer Verein"' in wrong.text and 'value="https://nv.example"' in wrong.text
     assert (await client.get("/organisations")).json()["total"] == 0  # nothing half-saved
 
@@ -117,8 +120,35 @@ async def test_a_stale_form_says_so_and_keeps_the_input(client: httpx.AsyncClien
         headers=HTML,
     )
     assert stale.status_code == 409
-    assert "Bitte prüfen Sie Ihre Angaben" in stale.text and 'value="Mein Stand"' in stale.text
+    assert "Jemand anderes hat dieses Profil inzwischen geändert" in stale.text and 'value="Mein Stand"' in stale.text
+    assert "Version" not in stale.text  # the store's numbers mean nothing to a person
     assert (await client.get(f"/organisations/{yaar['id']}")).json()["name"] == "Yaar e.V. (neu)"
+    # The form now carries the version just read: saving again is the person's deliberate choice.
+    assert 'name="version" value="2"' in stale.text
+    again = await client.post(
+        f"/verzeichnis/{yaar['id']}/bearbeiten",
+        data={"version": "2", "name": "Mein Stand", "districts": ["mitte"]},
+        headers=HTML,
+    )
+    assert again.status_code == 303
+    assert (await client.get(f"/organisations/{yaar['id']}")).json()["name"] == "Mein Stand"
+
+
+async def test_the_history_names_people_not_account_ids(
+    client: httpx.AsyncClient, tokens: Tokens, tmp_path: Path
+) -> None:
+    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    tarik = User("test-tbb", "Tarik Bulut", (Role.TBB,), hash_password("x", hasher))
+    write_users(users_path(tmp_path), [tarik])  # the sign-in's accounts in the shared data folder
+    yaar = await register(client)
+    renamed = await client.patch(
+        f"/organisations/{yaar['id']}", json={"name": "Yaar Berlin"}, headers=tokens.headers(Role.TBB)
+    )
+    assert renamed.status_code == 200, renamed.text
+    html = (await client.get(f"/verzeichnis/{yaar['id']}", headers=HTML)).text
+    history = html[html.index('id="history-title"') :]
+    assert "von Tarik Bulut" in history and "test-tbb" not in history
+    assert "von test-via" in history  # an id no account names is shown as it is
 
 
 async def test_who_may_see_which_page(client: httpx.AsyncClient, tokens: Tokens) -> None:
