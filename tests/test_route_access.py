@@ -132,6 +132,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("GET", "/events/{event_id}/registrations"): VIA_WRITES,  # personal data: VIA's only
         ("POST", "/events/{event_id}/registrations"): VIA_WRITES,
         ("POST", "/events/{event_id}/registrations/{registration_id}/cancel"): VIA_WRITES,
+        ("POST", "/events/{event_id}/registrations/{registration_id}/erase"): VIA_WRITES,
         ("GET", "/notices"): VIA_WRITES,
         ("GET", "/organisations"): STAFF,
         ("GET", "/networks"): STAFF,
@@ -151,6 +152,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/veranstaltungen/{event_id}/plaetze"): VIA_WRITES,
         ("POST", "/veranstaltungen/{event_id}/anmeldungen"): VIA_WRITES,
         ("POST", "/veranstaltungen/{event_id}/anmeldungen/{registration_id}/stornieren"): VIA_WRITES,
+        ("POST", "/veranstaltungen/{event_id}/anmeldungen/{registration_id}/loeschen"): VIA_WRITES,
         # The public calendar, its feed, registration and the personal link: rate limited, no sign-in.
         ("GET", "/oeffentlich/veranstaltungen"): PUBLIC,
         ("GET", "/oeffentlich/veranstaltungen.ics"): PUBLIC,

@@ -228,3 +228,20 @@ async def cancel_by_token(
 
 def unknown_link() -> NotFound:
     return NotFound("This link is not (or no longer) valid.", "Dieser Link ist nicht (mehr) gültig.")
+
+
+async def erase_registration(
+    uow_factory: UowFactory, event_id: str, registration_id: str, links: outbox.Links
+) -> Event:
+    """Erase the person: the event says so, their key goes in the same transaction, and a place they
+    held passes to the next in line."""
+
+    async def attempt() -> Event:
+        async with uow_factory() as uow:
+            event = await _load(uow, event_id)
+            event.erase_registration(registration_id)
+            await _save(uow, event, links)
+            await uow.vault.erase(uow.conn, registration_id)
+        return event
+
+    return await retrying(attempt)

@@ -78,6 +78,7 @@ registrations = Table(
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
     Column("cancelled_by", String(20), nullable=True),
+    Column("erased", Boolean, nullable=False, default=False),
 )
 
 _DETAILS = (
@@ -164,6 +165,7 @@ class CalendarProjection:
                         phone=data.get("phone"),
                         status=None,
                         promoted=False,
+                        erased=False,
                         cancel_token_hash=data["cancel_token_hash"],
                         registered_at=at,
                         changed_at=at,
@@ -185,6 +187,13 @@ class CalendarProjection:
                     update(registrations).where(r.id == data["registration_id"]).values(**values)
                 )
                 await self._recount(conn, recorded)
+            case "erased":
+                await conn.execute(
+                    update(registrations)
+                    .where(r.id == data["registration_id"])
+                    .values(erased=True, changed_at=at)
+                )
+                await self._touch(conn, recorded)
 
     async def _recount(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
         """Counts from the rows themselves: cheap (one event's registrations) and never drifting."""

@@ -108,6 +108,7 @@ async def registrations_of(
                 "status": row.status,
                 "promoted": row.promoted,
                 "cancelled_by": row.cancelled_by,
+                "erased": row.erased,
                 "registered_at": row.registered_at,
                 "changed_at": row.changed_at,
                 "waitlisted_at_version": row.waitlisted_at_version,

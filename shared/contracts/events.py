@@ -197,6 +197,15 @@ class RegistrationCancelled(DomainEvent):
     by: CancelledBy
 
 
+class RegistrationErased(DomainEvent):
+    """The person's data was erased (their key deleted): name, address and link now read as erased
+    everywhere. The registration stays counted as it was."""
+
+    event_type = "ikmo.events.registration.erased"
+    event_id: str
+    registration_id: str
+
+
 EVENT_EVENTS: tuple[type[DomainEvent], ...] = (
     EventDrafted,
     EventDetailsChanged,
@@ -212,4 +221,5 @@ REGISTRATION_EVENTS: tuple[type[DomainEvent], ...] = (
     RegistrationWaitlisted,
     RegistrationPromoted,
     RegistrationCancelled,
+    RegistrationErased,
 )

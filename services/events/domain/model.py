@@ -41,6 +41,7 @@ from shared.contracts.events import (
     FundingLine,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationErased,
     RegistrationPromoted,
     RegistrationRecorded,
     RegistrationStatus,
@@ -93,6 +94,7 @@ class Registration:
     cancel_token: str = field(repr=False)
     cancel_token_hash: str
     status: RegistrationStatus | None = None  # None between recorded and confirmed/waitlisted
+    erased: bool = False
 
     @property
     def active(self) -> bool:
@@ -455,6 +457,16 @@ class Event(Aggregate):
         self._promote_while_free()
         return True
 
+    def erase_registration(self, registration_id: str) -> None:
+        """Erase a person's data (the handler deletes their key in the same transaction). Someone still
+        registered is cancelled first, so their place goes on; whoever is erased is told nothing more."""
+        registration = self.registration(registration_id)
+        if registration.erased:
+            return
+        if registration.active and self.status == EventStatus.PUBLISHED:
+            self.cancel_registration(registration_id, CancelledBy.STAFF)
+        self._record(RegistrationErased(event_id=self.id, registration_id=registration_id))
+
     def _promote_while_free(self) -> None:
         if self.status != EventStatus.PUBLISHED:
             return
@@ -529,6 +541,8 @@ class Event(Aggregate):
                 self.registrations[event.registration_id].status = RegistrationStatus.CANCELLED
                 if event.registration_id in self.waitlist:
                     self.waitlist.remove(event.registration_id)
+            case RegistrationErased():
+                self.registrations[event.registration_id].erased = True
 
 
 def _details_of(event: EventDrafted | EventDetailsChanged) -> Details:

@@ -15,6 +15,7 @@ from shared.contracts.events import (
     EventCancelled,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationErased,
     RegistrationPromoted,
     RegistrationWaitlisted,
 )
@@ -39,6 +40,7 @@ class NoticeDue:
 def notices_for(event: Event, recorded: Sequence[DomainEvent]) -> list[NoticeDue]:
     """`event` is the aggregate after the decision; `recorded` what the decision appended."""
     due: list[NoticeDue] = []
+    erased = {e.registration_id for e in recorded if isinstance(e, RegistrationErased)}
     for change in recorded:
         match change:
             case RegistrationConfirmed():
@@ -56,4 +58,4 @@ def notices_for(event: Event, recorded: Sequence[DomainEvent]) -> list[NoticeDue
                     for r in event.registrations.values()
                     if r.active
                 )
-    return due
+    return [d for d in due if d.registration_id not in erased]  # whoever is erased is told nothing more

@@ -34,6 +34,7 @@ from shared.db import read_transaction
 from shared.errors import InvalidInput, NotFound
 from shared.service import Runtime, RuntimeDep
 from shared.settings import SERVICE_PORTS
+from shared.vault import scrub_after_erasure
 
 router = APIRouter(tags=["events"])
 
@@ -211,6 +212,7 @@ class RegistrationOut(BaseModel):
     waitlist_position: int | None
     promoted: bool
     cancelled_by: CancelledBy | None
+    erased: bool
     registered_at: datetime
     changed_at: datetime
 
@@ -446,6 +448,20 @@ async def cancel_registration(
     await handlers.cancel_registration(
         runtime.uow, event_id, registration_id, CancelledBy.STAFF, links(runtime)
     )
+    wake_dispatcher(request)
+    return await read_event(runtime, event_id)
+
+
+@router.post(
+    "/events/{event_id}/registrations/{registration_id}/erase",
+    response_model=EventOut,
+    summary="Erase the person's data everywhere (their key is deleted); a place they held moves on",
+)
+async def erase_registration(
+    event_id: str, registration_id: str, runtime: RuntimeDep, request: Request, _: ViaStaff
+) -> Any:
+    await handlers.erase_registration(runtime.uow, event_id, registration_id, links(runtime))
+    await scrub_after_erasure(runtime.engine)
     wake_dispatcher(request)
     return await read_event(runtime, event_id)
 

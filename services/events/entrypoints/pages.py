@@ -42,6 +42,7 @@ from shared.contracts.events import CancelledBy
 from shared.db import read_transaction
 from shared.errors import ConcurrencyError, DomainRuleViolation, IkmoError, InvalidInput
 from shared.service import Runtime, RuntimeDep
+from shared.vault import scrub_after_erasure
 from shared.web.flash import flash
 from shared.web.i18n import N_
 from shared.web.templating import current_language, render
@@ -541,4 +542,19 @@ async def cancel_registration(
         event_id,
         "The registration is cancelled; if someone was waiting, they moved up.",
         "Die Anmeldung ist storniert; wer auf der Warteliste stand, ist nachgerückt.",
+    )
+
+
+@router.post(BASE + "/{event_id}/anmeldungen/{registration_id}/loeschen", response_model=None)
+async def erase_registration(
+    request: Request, event_id: str, registration_id: str, runtime: RuntimeDep, _: ViaStaff
+) -> Response:
+    await handlers.erase_registration(runtime.uow, event_id, registration_id, links(runtime))
+    await scrub_after_erasure(runtime.engine)
+    wake_dispatcher(request)
+    return done(
+        request,
+        event_id,
+        "The person's data is erased everywhere; the registration still counts.",
+        "Die Daten der Person sind überall gelöscht; die Anmeldung zählt weiter mit.",
     )

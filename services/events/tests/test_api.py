@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.events.tests.conftest import Directory, in_days, seminar
 from shared.auth.principal import Role
 from shared.db import read_transaction
+from shared.personal import ERASED
 from shared.store.schema import events as event_log
+from shared.store.schema import person_keys
 from shared.testing import Tokens, eventually, stream_messages
 
 
@@ -249,3 +251,26 @@ async def test_the_bus_carries_registrations_by_pseudonymous_id_only(
     wire = b"".join(payload for _, payload in messages)
     for secret in (b"Person 1", b"person1@verein.example", b"1234567", b"cancel_token"):
         assert secret not in wire
+
+
+async def test_erasing_a_person_empties_every_copy_and_passes_the_place_on(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    event = await published(client, capacity=1)
+    first = (await register(client, event["id"], 1, phone="+49 30 1234567")).json()["registration_id"]
+    await register(client, event["id"], 2)
+    erased = await client.post(f"/events/{event['id']}/registrations/{first}/erase")
+    assert erased.status_code == 200 and erased.json()["confirmed"] == 1
+    people = (await client.get(f"/events/{event['id']}/registrations")).json()
+    gone = next(p for p in people if p["id"] == first)
+    assert (gone["name"], gone["email"], gone["phone"], gone["erased"]) == (ERASED, ERASED, ERASED, True)
+    assert next(p for p in people if p["id"] != first)["status"] == "confirmed"  # Person 2 moved up
+    theirs = [n for n in (await client.get("/notices")).json() if n["registration_id"] == first]
+    assert theirs and all(n["recipient"] == ERASED and n["body"] == ERASED for n in theirs)
+    assert "cancellation" not in [n["kind"] for n in theirs]  # no mail about it to an erased person
+    async with read_transaction(engine) as conn:
+        key = (await conn.execute(select(person_keys.c.key).where(person_keys.c.subject_id == first))).one()
+    assert key.key is None
+    again = await register(client, event["id"], 3)
+    assert again.status_code == 201  # the event goes on
+    assert (await client.post(f"/events/{event['id']}/registrations/nobody/erase")).status_code == 404

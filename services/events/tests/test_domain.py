@@ -255,6 +255,22 @@ def test_notices_follow_what_was_decided() -> None:
     ]  # r1 had cancelled already: not told again
 
 
+def test_erasing_someone_with_a_place_passes_it_on_and_tells_them_nothing() -> None:
+    event = published(capacity=1)
+    event.register(person(1), BEFORE)
+    event.register(person(2), BEFORE)
+    event.mark_saved()
+    event.erase_registration("r1")
+    event.erase_registration("r1")  # twice: nothing more
+    assert types(event) == ["RegistrationCancelled", "RegistrationPromoted", "RegistrationErased"]
+    assert [(n.kind, n.registration_id) for n in notices_for(event, event.pending_events)] == [
+        (NoticeKind.PROMOTION, "r2")
+    ]  # no cancellation notice to the erased person
+    event.mark_saved()
+    event.erase_registration("r2")  # after the event, or without a place: only the erasure
+    assert types(event)[-1] == "RegistrationErased" and event.registrations["r2"].erased
+
+
 def test_the_aggregate_rebuilt_from_its_events_is_the_same() -> None:
     event = Event.draft("e1", PLAN, 2)
     event.publish()

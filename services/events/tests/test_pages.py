@@ -118,6 +118,10 @@ async def test_an_event_is_edited_published_filled_and_its_waitlist_moves_up(
     ).text
     assert "Nachgerückt" in notices and "Person 3 &lt;p3@verein.example&gt;" in notices
     assert "Sie sind von der Warteliste nachgerückt" in notices
+    erased = await client.post(f"{url}/anmeldungen/{first}/loeschen", headers=HTML)
+    assert erased.status_code == 303
+    page = (await client.get(url, headers=HTML)).text
+    assert "überall gelöscht" in page and "[gelöscht]" in page and "p1@verein.example" not in page
     gone = await client.post(f"{url}/absagen", data={"reason": "Raum nicht verfügbar"}, headers=HTML)
     assert gone.status_code == 303
     assert "2 angemeldete Personen werden benachrichtigt" in (await client.get(url, headers=HTML)).text
