@@ -155,15 +155,13 @@ class OutboxRelay:
                     if not await _room_or_failure(room, settler) or wire.lost:
                         break  # the settler failed or saw a loss: send nothing more in this pass
                     wire.put(await self._send(rows))
-            finally:
-                # Normal end, failure or cancellation (stop): keep what the server acknowledged, and
-                # leave the rest in the outbox for the next pass.
-                if not reading.done():
-                    reading.cancel()
-                with contextlib.suppress(BaseException):
-                    await reading
-                wire.close()
-                published = await settler
+            except BaseException:
+                # Failing or stopped: still keep what the server acknowledged (the settler's own error
+                # must not replace this one, least of all a cancellation).
+                with contextlib.suppress(Exception):
+                    await _wind_down(reading, wire, settler)
+                raise
+            published = await _wind_down(reading, wire, settler)
             if wire.lost:
                 raise RuntimeError(f"{wire.lost} messages were not acknowledged; they stay in the outbox")
             return published
@@ -348,6 +346,17 @@ class _Wire:
         while self._batches and not self._batches[0].outstanding:
             taken.append(self._batches.popleft())
         return taken
+
+
+async def _wind_down(reading: asyncio.Future[list[_Pending]], wire: _Wire, settler: asyncio.Task[int]) -> int:
+    """End a pass: drop the read ahead, let the settler finish the batches on the wire; how many went out."""
+    if not reading.done():
+        reading.cancel()
+    await asyncio.wait([reading])
+    if not reading.cancelled():
+        reading.exception()  # retrieved: a failed read ahead is moot once the pass ends
+    wire.close()
+    return await settler
 
 
 async def _room_or_failure(room: asyncio.Semaphore, settler: asyncio.Task[int]) -> bool:

@@ -150,6 +150,40 @@ async def test_messages_no_stream_takes_stay_in_the_outbox_until_one_does(
         await bus.close()
 
 
+async def test_a_relay_stopped_mid_pass_deletes_only_what_the_server_acknowledged(
+    engine: AsyncEngine, nats_server: NatsServer
+) -> None:
+    await create_tables(engine, store_metadata)
+    store = EventStore()
+    async with UnitOfWork(engine, store, registry, "kernel") as uow:
+        for i in range(1000):
+            counter = Counter(f"s{i}")
+            for _ in range(3):
+                counter.increment()
+            await uow.save(counter)
+    bus = Bus(nats_server.url, "relay-stopped", ("kernel",))
+    bus.start()
+    relay = OutboxRelay(engine, bus, batch_size=100)
+    relay.start()
+    try:
+        await eventually(lambda: _at_least(stream_count(nats_server.url, "IKMO_KERNEL"), 300), timeout=30)
+        await relay.stop()  # most likely in the middle of a pass, with batches on the wire
+        async with read_transaction(engine) as conn:
+            left = set((await conn.execute(select(outbox.c.event_id))).scalars())
+        published = {h["ce-id"] for h, _ in await stream_messages(nats_server.url, "IKMO_KERNEL")}
+        assert (await all_event_ids(engine)) - left <= published, "a row was deleted but never stored"
+
+        restarted = OutboxRelay(engine, bus, batch_size=100)
+        await restarted.publish_pending()
+        assert await outbox_size(engine) == 0
+        assert_once_and_in_order(
+            await stream_messages(nats_server.url, "IKMO_KERNEL"), await all_event_ids(engine)
+        )
+    finally:
+        await relay.stop()
+        await bus.close()
+
+
 async def _equals(value, expected) -> bool:  # type: ignore[no-untyped-def]
     return (await value) == expected
 
