@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.events import replica
@@ -54,7 +54,7 @@ async def list_events(
     conn: AsyncConnection, where: CalendarFilter, limit: int = 100, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
     c = calendar.c
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if where.public_only:
         conditions.append(c.published_at.is_not(None))
     if where.status:

@@ -423,15 +423,14 @@ class Event(Aggregate):
                 cancel_token_hash=token_hash(cmd.cancel_token),
             )
         )
-        common = {
-            "event_id": self.id,
-            "registration_id": cmd.registration_id,
-            "organisation_id": cmd.organisation_id,
-        }
+        ids = {"event_id": self.id, "registration_id": cmd.registration_id}
         if self.free_places > 0 and not self.waitlist:
-            self._record(RegistrationConfirmed(**common))
+            self._record(RegistrationConfirmed(**ids, organisation_id=cmd.organisation_id))
         else:
-            self._record(RegistrationWaitlisted(**common, position=len(self.waitlist) + 1))
+            position = len(self.waitlist) + 1
+            self._record(
+                RegistrationWaitlisted(**ids, organisation_id=cmd.organisation_id, position=position)
+            )
         return self.registrations[cmd.registration_id]
 
     def cancel_registration(self, registration_id: str, by: CancelledBy) -> bool:

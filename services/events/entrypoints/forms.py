@@ -22,7 +22,7 @@ def options(vocabulary: str, lang: str) -> list[tuple[str, str]]:
 
 def errors_of(problem: ValidationError | IkmoError) -> Errors:
     if isinstance(problem, ValidationError):
-        return field_errors(list(problem.errors()))
+        return field_errors([dict(e) for e in problem.errors()])
     field = problem.field if isinstance(problem, InvalidInput) and problem.field else "request"
     return [{"field": field, "message": problem.message_en, "message_de": problem.message_de}]
 

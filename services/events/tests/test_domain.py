@@ -203,7 +203,11 @@ def test_a_cancelled_place_goes_to_the_first_on_the_waitlist_at_once() -> None:
     assert event.cancel_registration("r2", CancelledBy.PARTICIPANT)
     assert event.pending_events == [
         RegistrationCancelled(
-            event_id="e1", registration_id="r2", organisation_id=None, was="confirmed", by="participant"
+            event_id="e1",
+            registration_id="r2",
+            organisation_id=None,
+            was=RegistrationStatus.CONFIRMED,
+            by=CancelledBy.PARTICIPANT,
         ),
         RegistrationPromoted(event_id="e1", registration_id="r3", organisation_id=None),
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -125,7 +125,9 @@ async def test_concurrent_registrations_and_cancellations_keep_the_waitlist_rule
 
     rng = random.Random(5)
     leaving = rng.sample(registered, 8)  # some with a place, some waiting
-    work = [handlers.register(uow, person(event_id, n), LINKS) for n in range(20, 40)]
+    work: list[Awaitable[object]] = [
+        handlers.register(uow, person(event_id, n), LINKS) for n in range(20, 40)
+    ]
     work += [handlers.cancel_registration(uow, event_id, r, CancelledBy.PARTICIPANT, LINKS) for r in leaving]
     rng.shuffle(work)
     await asyncio.gather(*work)
