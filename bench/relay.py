@@ -1,11 +1,19 @@
 """Relay rate against raw nats-py JetStream publishing of the same messages.
 
-Why this baseline: the relay is a loop around `js.publish_async`; whatever it adds (reading the outbox,
-decoding headers, deleting acknowledged rows in a durable transaction, waiting for a batch's acks before the
-next) shows as the gap to publishing the same subjects, headers and payloads straight from memory on the
-same connection. Every trial fills the outbox through the unit of work with new events (new ids, so
-JetStream's duplicate window never drops one and makes a side look faster), and starts with a purged stream.
-The nats-server is the wheel's, started here on free ports: never one that happens to be listening.
+Why these baselines: the relay reads the outbox, publishes every row to JetStream, waits for the server's
+acknowledgements and deletes the acknowledged rows in a durable transaction. The raw sides publish the
+very same subjects, headers and payloads straight from memory on the same connection, with no database
+at all:
+- `await js.publish` one by one: the naive way, one round trip per message;
+- `js.publish_async` for all, then await every acknowledgement: nats-py's pipelined way, the target's
+  baseline;
+- `nc.publish` with a reply subject, answers counted on one inbox subscription: the way the relay itself
+  publishes (shared/bus/relay.py). The relay against this line is the price of the outbox alone.
+
+Every trial fills an outbox through the unit of work with new events (new ids, so JetStream's duplicate
+window never drops one and makes a side look faster) in a fresh database, untimed, and starts with a
+purged stream. The nats-server is the wheel's, started here on free ports: never one that happens to be
+listening.
 """
 
 from __future__ import annotations
@@ -14,27 +22,34 @@ import asyncio
 import json
 import shutil
 import tempfile
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
 
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.harness import Measurement, Settings, Trial, calibrate, compare
 from bench.model import SERVICE, Application, registry
+from bench.store import PostgresTarget, SqliteTarget, Target
 from shared.bus.cloudevents import stream_name
 from shared.bus.connection import Bus
 from shared.bus.relay import OutboxRelay
-from shared.db import create_tables, make_engine, read_transaction, write_transaction
+from shared.context import CommandContext, command_context
+from shared.db import read_transaction, write_transaction
 from shared.platform.natsserver import NatsServer
 from shared.store.eventstore import EventStore
-from shared.store.schema import outbox, store_metadata
+from shared.store.schema import outbox
 from shared.store.uow import UnitOfWork
 
 RELAY_TARGET = 0.80
 EVENTS_PER_AGGREGATE = 10
-EVENTS_PER_FILL_TX = 500
+AGGREGATES_PER_FILL_TX = 50
+YIELD_EVERY = 64  # as the relay does: let the flusher write while the rest is still being encoded
 
 
 @dataclass(frozen=True)
@@ -44,62 +59,77 @@ class Message:
     payload: bytes
 
 
+class _Discard(SpanExporter):
+    """Spans go through a BatchSpanProcessor as with OTLP export, and are then dropped."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+async def fill_outbox(engine: AsyncEngine, n: int, provider: TracerProvider | None = None) -> None:
+    """n new public events through the unit of work: outbox rows exactly as a service writes them.
+
+    Each command runs in a command context (actor, correlation id) as an HTTP request would; with a
+    tracer provider, also inside a request span, so the rows carry a traceparent for the relay to continue.
+    """
+    store = EventStore()
+    request_tracer = provider.get_tracer("bench") if provider else None
+    done, serial = 0, 0
+    while done < n:
+        async with UnitOfWork(engine, store, registry, SERVICE) as uow:
+            for _ in range(AGGREGATES_PER_FILL_TX):
+                if done >= n:
+                    break
+                serial += 1
+                application = Application(f"bench-{uuid.uuid4()}")
+                for i in range(min(EVENTS_PER_AGGREGATE, n - done)):
+                    application.amend(i)
+                done += len(application.pending_events)
+                with command_context(CommandContext(actor="user:bench", correlation_id=str(serial))):
+                    if request_tracer is None:
+                        await uow.save(application)
+                    else:
+                        with request_tracer.start_as_current_span("POST /applications"):
+                            await uow.save(application)
+    if engine.dialect.name == "sqlite":
+        # Move the fill's WAL frames into the database file now, untimed. Otherwise SQLite's automatic
+        # checkpoint (every 1000 WAL pages) would copy and fsync the fill's pages during whichever timed
+        # phase commits next: cost of the writer, charged to the relay.
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 class RelayBench:
-    """A nats-server, a Bus on it, and a SQLite outbox that every trial fills anew."""
+    """A nats-server, a Bus on it, and the databases whose outboxes the trials fill anew."""
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="ikmo-bench-relay-"))
         self.server = NatsServer(self.folder / "jetstream")
-        self.engine: AsyncEngine = make_engine(f"sqlite+aiosqlite:///{self.folder / 'outbox.sqlite3'}")
         self.bus = Bus(self.server.url, "bench", (SERVICE,))
-        self.store = EventStore()
-        self._serial = 0
+        self.sqlite = SqliteTarget()
 
     async def start(self) -> None:
         self.server.start()
-        await create_tables(self.engine, store_metadata)
         self.bus.start()
         await asyncio.wait_for(self.bus.ready.wait(), 15)
 
     async def close(self) -> None:
         await self.bus.close()
-        await self.engine.dispose()
         self.server.stop()
+        await self.sqlite.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    async def fill_outbox(self, n: int) -> None:
-        """n new public events through the unit of work: outbox rows exactly as a service writes them."""
-        done = 0
-        while done < n:
-            async with UnitOfWork(self.engine, self.store, registry, SERVICE) as uow:
-                in_tx = min(EVENTS_PER_FILL_TX, n - done)
-                while in_tx > 0:
-                    self._serial += 1
-                    application = Application(f"bench-{self._serial}")
-                    for i in range(min(EVENTS_PER_AGGREGATE, in_tx)):
-                        application.amend(i)
-                    in_tx -= len(application.pending_events)
-                    done += len(application.pending_events)
-                    await uow.save(application)
-        await self.checkpoint()
-
-    async def checkpoint(self) -> None:
-        """Move the fill's WAL frames into the database file now, untimed.
-
-        Otherwise SQLite's automatic checkpoint (every 1000 WAL pages) would copy and fsync the fill's
-        pages during whichever timed phase commits next: cost of the writer, charged to the relay.
-        """
-        async with self.engine.connect() as conn:
-            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-
     async def take_messages(self, n: int) -> list[Message]:
-        """Fill the outbox, then take its rows out (unpublished) as the raw side's messages."""
-        await self.fill_outbox(n)
-        async with read_transaction(self.engine) as conn:
-            rows = (await conn.execute(select(outbox).order_by(outbox.c.position))).all()
-        async with write_transaction(self.engine) as conn:
-            await conn.execute(delete(outbox))
-        await self.checkpoint()
+        """Fill an outbox, then take its rows out (unpublished) as the raw sides' messages."""
+        engine = await self.sqlite.fresh_engine()
+        try:
+            await fill_outbox(engine, n)
+            async with read_transaction(engine) as conn:
+                rows = (await conn.execute(select(outbox).order_by(outbox.c.position))).all()
+            async with write_transaction(engine) as conn:
+                await conn.execute(delete(outbox))
+        finally:
+            await self.sqlite.release(engine)
         return [Message(r.subject, json.loads(r.headers), r.payload) for r in rows]
 
     async def purge(self) -> None:
@@ -132,14 +162,60 @@ class RelayBench:
 
         return trial
 
-    def relay(self) -> Trial:
+    def reply_inbox(self) -> Trial:
+        """nc.publish with a reply subject per message; the PubAcks are counted on one subscription."""
+
         async def trial(n: int) -> float:
-            await self.fill_outbox(n)
+            messages = await self.take_messages(n)
             await self.purge()
-            relay = OutboxRelay(self.engine, self.bus)
-            start = perf_counter()
-            sent = await relay.publish_pending()
-            elapsed = perf_counter() - start
+            nc = self.bus.nc
+            assert nc is not None
+            prefix = f"{self.bus.inbox_prefix}.bench.{uuid.uuid4().hex}."
+            all_answered = asyncio.get_running_loop().create_future()
+            answers: dict[str, int] = {"ok": 0, "failed": 0}
+
+            async def on_answer(msg) -> None:  # type: ignore[no-untyped-def]
+                reply = json.loads(msg.data)
+                answers["ok" if isinstance(reply, dict) and "seq" in reply else "failed"] += 1
+                if answers["ok"] + answers["failed"] == len(messages):
+                    all_answered.set_result(None)
+
+            subscription = await nc.subscribe(f"{prefix}*", cb=on_answer)
+            try:
+                start = perf_counter()
+                for i, m in enumerate(messages, start=1):
+                    await nc.publish(m.subject, m.payload, reply=f"{prefix}{i}", headers=m.headers)
+                    if i % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)
+                await all_answered
+                elapsed = perf_counter() - start
+            finally:
+                await subscription.unsubscribe()
+            if answers["failed"]:
+                raise RuntimeError(f"{answers['failed']} of {n} publishes were refused")
+            return elapsed
+
+        return trial
+
+    def relay(self, target: Target, traced: bool = False) -> Trial:
+        async def trial(n: int) -> float:
+            engine = await target.fresh_engine()
+            provider = None
+            if traced:
+                provider = TracerProvider()
+                provider.add_span_processor(BatchSpanProcessor(_Discard()))
+            try:
+                await fill_outbox(engine, n, provider)
+                await self.purge()
+                relay = OutboxRelay(engine, self.bus, tracer_provider=provider)
+                start = perf_counter()
+                sent = await relay.publish_pending()
+                elapsed = perf_counter() - start
+                await relay.stop()
+            finally:
+                await target.release(engine)
+                if provider is not None:
+                    provider.shutdown()
             if sent != n:
                 raise RuntimeError(f"the relay published {sent} of {n}")
             return elapsed
@@ -150,20 +226,47 @@ class RelayBench:
 async def run(settings: Settings) -> list[Measurement]:
     bench = RelayBench()
     await bench.start()
+    postgres = await PostgresTarget.connect()
     try:
         group = "NATS JetStream"
         n_seq = await calibrate(bench.one_by_one(), settings, probe=500, low=500, high=50_000)
         n_pipe = await calibrate(bench.pipelined(), settings, probe=2000, low=2000, high=200_000)
         pipelined = Measurement(group, "raw js.publish_async pipelined, await all", "msg/s", n_pipe)
-        relay = Measurement(
-            group, "OutboxRelay.publish_pending (SQLite outbox)", "msg/s", n_pipe, baseline=pipelined,
-            target=RELAY_TARGET,
-        )  # fmt: skip
         one_by_one = Measurement(
             group, "raw await js.publish, one by one", "msg/s", n_seq, baseline=pipelined
         )
-        await compare([(pipelined, bench.pipelined()), (relay, bench.relay())], settings)
+        reply_inbox = Measurement(
+            group, "raw nc.publish + reply inbox (the relay's way)", "msg/s", n_pipe, baseline=pipelined
+        )
+        relay = Measurement(
+            group, "OutboxRelay, SQLite outbox", "msg/s", n_pipe, baseline=pipelined, target=RELAY_TARGET
+        )
+        # The same figures against the relay's own way of publishing: what the outbox itself costs.
+        relay_vs_own_way = Measurement(
+            group, "  the same, against the relay's way", "msg/s", n_pipe, rates=relay.rates,
+            baseline=reply_inbox,
+        )  # fmt: skip
+        traced = Measurement(
+            group, "OutboxRelay, SQLite, a span per message", "msg/s", n_pipe, baseline=pipelined
+        )
+        trials: list[tuple[Measurement, Trial]] = [
+            (pipelined, bench.pipelined()),
+            (reply_inbox, bench.reply_inbox()),
+            (relay, bench.relay(bench.sqlite)),
+            (traced, bench.relay(bench.sqlite, traced=True)),
+        ]
+        results = [one_by_one, pipelined, reply_inbox, relay, relay_vs_own_way, traced]
+        if postgres is not None:
+            on_postgres = Measurement(
+                group, "OutboxRelay, PostgreSQL outbox", "msg/s", n_pipe, baseline=pipelined,
+                target=RELAY_TARGET,
+            )  # fmt: skip
+            trials.append((on_postgres, bench.relay(postgres)))
+            results.append(on_postgres)
+        await compare(trials, settings)
         await compare([(one_by_one, bench.one_by_one())], settings)
-        return [one_by_one, pipelined, relay]
+        return results
     finally:
         await bench.close()
+        if postgres is not None:
+            await postgres.close()

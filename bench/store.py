@@ -5,6 +5,10 @@ the same engine (make_engine: WAL, synchronous=FULL, BEGIN IMMEDIATE on SQLite; 
 PostgreSQL), the same `write_transaction` per command, the same table and the same row contents, but none
 of the store's logic: no version check, no advisory lock, no RETURNING, no RecordedEvent objects, and rows
 serialised before the clock starts. What the append costs beyond it is the store's own price.
+
+A whole command through the UnitOfWork (load the aggregate, decide, append, write the outbox row, in one
+transaction) is compared with the same statements written by hand: SELECT the stream, INSERT the event
+row RETURNING its position, INSERT the outbox row, with every row and message prepared before the clock.
 """
 
 from __future__ import annotations
@@ -21,15 +25,17 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any, Protocol
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.harness import Measurement, Settings, Trial, calibrate, compare
-from bench.model import SERVICE, Application, bench_metadata, new_event, registry
+from bench.model import SERVICE, Application, bench_metadata, event_data, new_event, registry
+from shared.bus.cloudevents import to_message
+from shared.context import CommandContext, command_context
 from shared.db import create_tables, make_engine, write_transaction
-from shared.store.eventstore import EventMetadata, EventStore, NewEvent
-from shared.store.schema import events, store_metadata
+from shared.store.eventstore import EventMetadata, EventStore, NewEvent, RecordedEvent
+from shared.store.schema import events, outbox, store_metadata
 from shared.store.uow import UnitOfWork
 
 POSTGRES_ENVS = ("IKMO_BENCH_POSTGRES_URL", "IKMO_TEST_POSTGRES_URL")
@@ -213,12 +219,96 @@ def append_trial(target: Target, per_command: int) -> Trial:
     return trial
 
 
-async def _command(engine: AsyncEngine, store: EventStore, application_id: str, i: int) -> None:
+ACTOR = "user:tbb-sachbearbeitung-7"
+
+
+@dataclass(frozen=True)
+class HandWritten:
+    """One command on a new aggregate, as rows and message prepared for the raw side."""
+
+    application_id: str
+    stream_id: str
+    correlation_id: str
+    event_row: dict[str, Any]
+    outbox_row: dict[str, Any]
+
+
+def plan_commands(n: int) -> list[HandWritten]:
+    """n commands, each amending a new application once: what the unit of work will write, by hand."""
+    commands = []
+    for i in range(n):
+        application_id = str(uuid.uuid4())
+        stream_id = Application.stream_id_for(application_id)
+        correlation_id = str(uuid.uuid4())
+        meta = EventMetadata(correlation_id=correlation_id, actor=ACTOR)
+        event = new_event(stream_id, i)
+        data = event_data(application_id, i)
+        now = datetime.now(UTC)
+        recorded = RecordedEvent(event.event_id, stream_id, 1, 0, event.type, 1, data, meta, now)
+        subject, headers, payload = to_message(SERVICE, recorded, data)
+        commands.append(
+            HandWritten(
+                application_id,
+                stream_id,
+                correlation_id,
+                {
+                    "event_id": str(event.event_id),
+                    "stream_id": stream_id,
+                    "version": 1,
+                    "type": event.type,
+                    "schema_version": 1,
+                    "data": _dumps(data),
+                    "metadata": _dumps(meta.to_dict()),
+                    "recorded_at": now,
+                },
+                {
+                    "event_id": str(event.event_id),
+                    "subject": subject,
+                    "headers": json.dumps(headers),
+                    "payload": payload,
+                },
+            )
+        )
+    return commands
+
+
+async def _hand_written(engine: AsyncEngine, command: HandWritten) -> None:
+    """The unit of work's statements without it: load the stream, insert the event, insert the outbox row."""
+    async with write_transaction(engine) as conn:
+        history = await conn.execute(
+            select(events).where(events.c.stream_id == command.stream_id).order_by(events.c.version)
+        )
+        history.all()
+        inserted = await conn.execute(insert(events).returning(events.c.position), command.event_row)
+        await conn.execute(insert(outbox), {**command.outbox_row, "position": inserted.scalar_one()})
+
+
+async def _command(engine: AsyncEngine, store: EventStore, command: HandWritten, i: int) -> None:
     """A whole service command on a new aggregate: load (finds nothing), decide, append + outbox row."""
-    async with UnitOfWork(engine, store, registry, SERVICE) as uow:
-        application = await uow.find(Application, application_id) or Application(application_id)
-        application.amend(i)
-        await uow.save(application)
+    with command_context(CommandContext(actor=ACTOR, correlation_id=command.correlation_id)):
+        async with UnitOfWork(engine, store, registry, SERVICE) as uow:
+            application = await uow.find(Application, command.application_id) or Application(
+                command.application_id
+            )
+            application.amend(i)
+            await uow.save(application)
+
+
+def hand_written_trial(target: Target) -> Trial:
+    async def trial(n: int) -> float:
+        engine = await target.fresh_engine()
+        try:
+            commands = plan_commands(WARMUP + n)
+            for command in commands[:WARMUP]:
+                await _hand_written(engine, command)
+            start = perf_counter()
+            for command in commands[WARMUP:]:
+                await _hand_written(engine, command)
+            return perf_counter() - start
+        finally:
+            await target.release(engine)
+
+    return trial
 
 
 def uow_trial(target: Target) -> Trial:
@@ -226,12 +316,12 @@ def uow_trial(target: Target) -> Trial:
         engine = await target.fresh_engine()
         store = EventStore()
         try:
-            ids = [str(uuid.uuid4()) for _ in range(WARMUP + n)]
-            for i, application_id in enumerate(ids[:WARMUP]):
-                await _command(engine, store, application_id, i)
+            commands = plan_commands(WARMUP + n)
+            for i, command in enumerate(commands[:WARMUP]):
+                await _command(engine, store, command, i)
             start = perf_counter()
-            for i, application_id in enumerate(ids[WARMUP:]):
-                await _command(engine, store, application_id, i)
+            for i, command in enumerate(commands[WARMUP:], start=WARMUP):
+                await _command(engine, store, command, i)
             return perf_counter() - start
         finally:
             await target.release(engine)
@@ -245,11 +335,16 @@ async def bench_target(target: Target, settings: Settings) -> list[Measurement]:
     n1 = await calibrate(raw_trial(target, 1), settings, probe=150, low=200, high=20_000)
     raw1 = Measurement(group, "raw INSERT, 1 event/tx", "tx/s", n1)
     app1 = Measurement(group, "store.append, 1 event/tx", "tx/s", n1, baseline=raw1, target=APPEND_TARGET)
-    uow1 = Measurement(
-        group, "UnitOfWork command (load+append+outbox), 1 event/tx", "tx/s", n1, baseline=raw1
-    )
+    by_hand = Measurement(group, "raw command: SELECT + INSERT event + INSERT outbox", "tx/s", n1)
+    uow1 = Measurement(group, "UnitOfWork command, 1 event + outbox row", "tx/s", n1, baseline=by_hand)
     await compare(
-        [(raw1, raw_trial(target, 1)), (app1, append_trial(target, 1)), (uow1, uow_trial(target))], settings
+        [
+            (raw1, raw_trial(target, 1)),
+            (app1, append_trial(target, 1)),
+            (by_hand, hand_written_trial(target)),
+            (uow1, uow_trial(target)),
+        ],
+        settings,
     )
     n10 = await calibrate(raw_trial(target, 10), settings, probe=100, low=100, high=10_000)
     raw10 = Measurement(group, "raw INSERT, 10 events/tx", "tx/s", n10, events_per_op=10)
@@ -263,7 +358,7 @@ async def bench_target(target: Target, settings: Settings) -> list[Measurement]:
         target=APPEND_TARGET,
     )
     await compare([(raw10, raw_trial(target, 10)), (app10, append_trial(target, 10))], settings)
-    return [raw1, app1, uow1, raw10, app10]
+    return [raw1, app1, raw10, app10, by_hand, uow1]
 
 
 async def run(settings: Settings) -> list[Measurement]:
