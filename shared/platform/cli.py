@@ -173,14 +173,18 @@ async def _rebuild(service: str, database_url: str) -> int:
     try:
         await create_tables(engine, store_metadata)
         store = EventStore(definition.upcasters)
+        # On a terminal one line per projection counts up; in a log file each batch gets its own line.
+        tty = sys.stdout.isatty()
         for projection in definition.projections:
 
             def progress(done: int, total: int, name: str = projection.name) -> None:
                 percent = 100 * done // total if total else 100
-                print(f"\r{name}: {done}/{total} ({percent} %)", end="", flush=True)
+                line = f"{name}: {done}/{total} ({percent} %)"
+                print("\r" + line if tty else line, end="" if tty else "\n", flush=True)
 
             count = await rebuild(engine, store, projection, progress=progress)
-            print(f"\r{projection.name}: {count} Ereignisse neu angewandt / events replayed", flush=True)
+            done = f"{projection.name}: {count} Ereignisse neu angewandt / events replayed"
+            print("\r\x1b[K" + done if tty else done, flush=True)
     finally:
         await engine.dispose()
     print(f"{service}: Lesemodelle neu aufgebaut / read models rebuilt", flush=True)

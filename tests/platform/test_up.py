@@ -82,7 +82,8 @@ def test_up_serves_demo_data_stops_on_ctrl_c_and_starts_again_with_the_data(tmp_
 
     rebuilt = first.cli("rebuild", "directory")
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert "organisations" in rebuilt.stdout and "read models rebuilt" in rebuilt.stdout
+    assert "organisations: " in rebuilt.stdout and "(100 %)" in rebuilt.stdout  # progress, per batch
+    assert "directory: Lesemodelle neu aufgebaut / read models rebuilt" in rebuilt.stdout
 
     second = Up(data, base)
     try:
