@@ -1,6 +1,7 @@
 """What the events service reads from the bus: the directory's organisations and networks.
 
-Durable consumer `events-directory` on `IKMO_DIRECTORY`. Idempotent twice over: the kernel's processed-
+Durable consumer `events-directory` on `IKMO_DIRECTORY`. A merge makes the duplicate's id point to the
+survivor, which every lookup follows (replica.py). Idempotent twice over: the kernel's processed-
 message record commits with the effect, and each row remembers the directory version it reflects, so a
 replay of an older message changes nothing.
 """
@@ -43,6 +44,19 @@ async def on_directory_event(conn: AsyncConnection, event: ReceivedEvent) -> Non
             await replica.change_organisation(conn, data["organisation_id"], version, at, archived=True)
         case "ikmo.directory.organisation.legal_form_changed":
             await replica.change_organisation(conn, data["organisation_id"], version, at)
+        case "ikmo.directory.organisation.merged":  # a duplicate: from now on its id means the survivor
+            await replica.change_organisation(
+                conn, data["organisation_id"], version, at, merged_into=data["merged_into"]
+            )
+        case "ikmo.directory.organisation.duplicate_absorbed":  # the survivor, with the duplicate's facets
+            await replica.change_organisation(
+                conn,
+                data["organisation_id"],
+                version,
+                at,
+                name=data["name"],
+                public_profile=bool(data.get("public_profile")),
+            )
         case "ikmo.directory.network.founded":
             await replica.found_network(conn, data["network_id"], data["name"], version)
         case _:

@@ -77,6 +77,35 @@ class Directory:
             {"organisation_id": organisation_id, "reason": None},
         )
 
+    async def merge(self, duplicate_id: str, survivor_id: str, survivor_name: str) -> None:
+        """As the directory publishes a merge: the duplicate points on, the survivor takes it in."""
+        await self.publish(
+            "ikmo.directory.organisation.merged",
+            duplicate_id,
+            {
+                "organisation_id": duplicate_id,
+                "merged_into": survivor_id,
+                "survivor_name": survivor_name,
+                "reason": None,
+            },
+        )
+        await self.publish(
+            "ikmo.directory.organisation.duplicate_absorbed",
+            survivor_id,
+            {
+                "organisation_id": survivor_id,
+                "absorbed_id": duplicate_id,
+                "absorbed_name": "",
+                "name": survivor_name,
+                "districts": ["mitte"],
+                "fields_of_work": [],
+                "languages": [],
+                "website": None,
+                "public_profile": True,
+                "changed": ["districts"],
+            },
+        )
+
     async def network(self, name: str) -> str:
         network_id = str(uuid.uuid4())
         await self.publish(

@@ -274,3 +274,31 @@ async def test_erasing_a_person_empties_every_copy_and_passes_the_place_on(
     again = await register(client, event["id"], 3)
     assert again.status_code == 201  # the event goes on
     assert (await client.post(f"/events/{event['id']}/registrations/nobody/erase")).status_code == 404
+
+
+async def test_merges_are_followed_old_registrations_show_the_survivor_new_ones_name_it(
+    client: httpx.AsyncClient, directory: Directory
+) -> None:
+    duplicate = await directory.organisation("Yaar Berlin (Dublette)")
+    survivor = await directory.organisation("Yaar e.V.")
+    event = await published(client, capacity=5, host_organisation_id=duplicate)
+    assert (await register(client, event["id"], 1, organisation_id=duplicate)).status_code == 201
+
+    await directory.merge(duplicate, survivor, "Yaar e.V.")
+    people = (await client.get(f"/events/{event['id']}/registrations")).json()
+    assert [(p["organisation_id"], p["organisation_name"]) for p in people] == [(survivor, "Yaar e.V.")]
+    assert (await client.get(f"/events/{event['id']}")).json()["host"] == {
+        "id": survivor,
+        "name": "Yaar e.V.",
+        "kind": "mo",
+    }
+    later = await register(client, event["id"], 2, organisation_id=duplicate)  # an old id in a bookmark
+    assert later.status_code == 201
+    people = (await client.get(f"/events/{event['id']}/registrations")).json()
+    assert {p["organisation_id"] for p in people} == {survivor}
+    assert duplicate not in {o["id"] for o in (await client.get("/organisations")).json()}
+
+    successor = await directory.organisation("Yaar Berlin-Brandenburg e.V.")
+    await directory.merge(survivor, successor, "Yaar Berlin-Brandenburg e.V.")  # merged again: followed on
+    people = (await client.get(f"/events/{event['id']}/registrations")).json()
+    assert {p["organisation_name"] for p in people} == {"Yaar Berlin-Brandenburg e.V."}

@@ -97,12 +97,17 @@ async def test_replays_and_stragglers_change_nothing(engine: AsyncEngine) -> Non
     registered = message(org, 1, "ikmo.directory.organisation.registered", name="Yaar e.V.", kind="mo")
     renamed = message(org, 2, "ikmo.directory.organisation.profile_updated", name="Yaar Berlin e.V.")
     archived = message(org, 3, "ikmo.directory.organisation.archived", reason=None)
-    for received in (registered, renamed, archived, registered, renamed):  # the last two: redelivered
+    survivor = str(uuid.uuid4())
+    merged = message(
+        org, 4, "ikmo.directory.organisation.merged", merged_into=survivor, survivor_name="Yaar", reason=None
+    )
+    for received in (registered, renamed, archived, merged, registered, renamed, merged):  # then redelivered
         async with write_transaction(engine) as conn:
             await on_directory_event(conn, received)
     async with read_transaction(engine) as conn:
         row = (await conn.execute(select(replica.organisations))).one()
-    assert (row.name, row.archived, row.version) == ("Yaar Berlin e.V.", True, 3)
+        assert await replica.find(conn, org) is None  # the survivor has not arrived yet: nothing to show
+    assert (row.name, row.archived, row.merged_into, row.version) == ("Yaar Berlin e.V.", True, survivor, 4)
 
     unknown = message(str(uuid.uuid4()), 2, "ikmo.directory.organisation.archived", reason=None)
     with pytest.raises(replica.NotYetKnown):  # retried by the consumer until its registration arrived
