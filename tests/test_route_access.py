@@ -43,6 +43,8 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/organisations/{organisation_id}/legal-form"): STAFF_OR_OWN,
         ("POST", "/organisations/{organisation_id}/archive"): STAFF,
         ("GET", "/organisations/{organisation_id}/history"): STAFF_OR_OWN,
+        ("GET", "/organisations/{organisation_id}/merge-preview"): STAFF,  # duplicates: partner staff only
+        ("POST", "/organisations/{organisation_id}/merge"): STAFF,
         ("GET", "/vocabulary"): EVERYONE,
         ("POST", "/networks"): STAFF,
         ("GET", "/networks"): STAFF,

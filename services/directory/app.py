@@ -17,6 +17,7 @@ from services.directory.entrypoints import (
     cooperation_pages,
     mentoring_api,
     mentoring_pages,
+    merge_api,
     network_api,
     network_pages,
     pages,
@@ -25,6 +26,7 @@ from services.directory.entrypoints import (
     teilhabe_pages,
 )
 from services.directory.entrypoints.api import router
+from services.directory.merge_projection import MergesProjection
 from services.directory.projections import (
     ContactsProjection,
     CooperationsProjection,
@@ -68,6 +70,7 @@ definition = ServiceDefinition(
         cooperation_api.router,
         committee_api.router,
         teilhabe_api.router,
+        merge_api.router,
         network_pages.router,
         contact_pages.router,
         mentoring_pages.router,
@@ -85,6 +88,7 @@ definition = ServiceDefinition(
         CooperationsProjection(),
         CommitteesProjection(),
         TeilhabechecksProjection(),
+        MergesProjection(),
     ],
     templates_dir=Path(__file__).parent / "templates",
     locale_dir=pages.LOCALE_DIR,

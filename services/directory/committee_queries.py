@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.directory import merge_queries
 from services.directory.committee_projection import committee_seats, committees
 from services.directory.projections import contacts, organisations
 from shared.vault import Vault
@@ -88,7 +89,7 @@ async def seats_of(conn: AsyncConnection, organisation_id: str) -> list[dict[str
             s.vacated_on,
         )
         .join(committees, committees.c.id == s.committee_id)
-        .where(s.organisation_id == organisation_id)
+        .where(s.organisation_id.in_(await merge_queries.record_ids(conn, organisation_id)))
         .order_by(s.vacated_on.is_not(None), committees.c.name, s.taken_on)
     )
     return [dict(r._mapping) for r in rows]

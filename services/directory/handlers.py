@@ -75,6 +75,12 @@ async def archive_organisation(uow_factory: UowFactory, cmd: ArchiveOrganisation
 async def _active_organisation(uow: UnitOfWork, organisation_id: str) -> Organisation:
     """An organisation that may take part in something new: it exists (404) and is not archived (409)."""
     organisation = await uow.get(Organisation, organisation_id, WHAT_DE)
+    if organisation.merged_into is not None:  # a duplicate merged away: its survivor takes part instead
+        name = organisation.profile.name if organisation.profile else organisation_id
+        raise DomainRuleViolation(
+            f"{name} was merged into {organisation.merged_into_name}; choose that one.",
+            f"{name} wurde mit {organisation.merged_into_name} zusammengeführt; bitte diese wählen.",
+        )
     if organisation.archived:
         name = organisation.profile.name if organisation.profile else organisation_id
         raise DomainRuleViolation(

@@ -92,7 +92,7 @@ class OrganisationsProjection:
                     )
                 )
                 await self._facets(conn, data)
-            case "profile_updated":
+            case "profile_updated" | "duplicate_absorbed":  # a merge's survivor: its combined profile
                 await self._touch(
                     conn,
                     event,
@@ -105,6 +105,8 @@ class OrganisationsProjection:
             case "legal_form_changed":
                 await self._touch(conn, event, legal_form=data["legal_form"])
             case "archived":
+                await self._touch(conn, event, archived=True)
+            case "merged":  # a merged-away duplicate takes part in nothing more (where to: merge_projection)
                 await self._touch(conn, event, archived=True)
 
     async def _touch(self, conn: AsyncConnection, event: RecordedEvent, **values: object) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.directory import merge_queries
 from services.directory.domain.model import Organisation
 from services.directory.projections import (
     FACETS,
@@ -120,7 +121,13 @@ async def get_organisation(conn: AsyncConnection, organisation_id: str) -> dict[
     row = (await conn.execute(select(organisations).where(organisations.c.id == organisation_id))).first()
     if row is None:
         return None
-    return _row(row, (await _facets_of(conn, [row.id]))[row.id])
+    merged = await merge_queries.merge_of(conn, row.id)  # a merged record points at its survivor
+    return {
+        **_row(row, (await _facets_of(conn, [row.id]))[row.id]),
+        "merged_into": merged["id"] if merged else None,
+        "merged_into_name": merged["name"] if merged else None,
+        "absorbed": await merge_queries.absorbed_by(conn, row.id),
+    }
 
 
 async def history(conn: AsyncConnection, store: EventStore, organisation_id: str) -> list[dict[str, Any]]:
@@ -181,7 +188,7 @@ async def networks_of(conn: AsyncConnection, organisation_id: str) -> list[dict[
     rows = await conn.execute(
         select(networks.c.id, networks.c.name, m.joined_on, m.left_on, m.coordinator)
         .join(networks, networks.c.id == m.network_id)
-        .where(m.organisation_id == organisation_id)
+        .where(m.organisation_id.in_(await merge_queries.record_ids(conn, organisation_id)))
         .order_by(m.left_on.is_not(None), networks.c.name)
     )
     return [dict(r._mapping) for r in rows]
@@ -195,7 +202,10 @@ async def contacts_of(conn: AsyncConnection, organisation_id: str, vault: Vault)
     rows = (
         await conn.execute(
             select(contacts)
-            .where(contacts.c.organisation_id == organisation_id, contacts.c.removed.is_(False))
+            .where(
+                contacts.c.organisation_id.in_(await merge_queries.record_ids(conn, organisation_id)),
+                contacts.c.removed.is_(False),
+            )
             .order_by(contacts.c.id)
         )
     ).all()
@@ -234,9 +244,8 @@ async def list_mentorings(
         .order_by(mentorings.c.status.in_(["completed", "ended_early"]), mentorings.c.proposed_at.desc())
     )
     if organisation_id is not None:
-        query = query.where(
-            (mentorings.c.mentor_id == organisation_id) | (mentorings.c.mentee_id == organisation_id)
-        )
+        ids = await merge_queries.record_ids(conn, organisation_id)
+        query = query.where(mentorings.c.mentor_id.in_(ids) | mentorings.c.mentee_id.in_(ids))
     if mentoring_id is not None:
         query = query.where(mentorings.c.id == mentoring_id)
     return [dict(row._mapping) for row in await conn.execute(query)]
@@ -251,25 +260,37 @@ async def get_mentoring(conn: AsyncConnection, mentoring_id: str) -> dict[str, A
 
 
 async def cooperations_of(conn: AsyncConnection, organisation_id: str) -> list[dict[str, Any]]:
-    """Cooperations where the organisation is either side, with the other side's name; current first."""
+    """Cooperations where the organisation is either side, with the other side's name; current first.
+
+    Either side merged away is shown as the organisation it stands for today."""
     c = cooperations.c
     mo, partner = organisations.alias("mo"), organisations.alias("partner")
+    ids = await merge_queries.record_ids(conn, organisation_id)
     rows = await conn.execute(
         select(cooperations, mo.c.name.label("organisation_name"), partner.c.name.label("partner_name"))
         .outerjoin(mo, mo.c.id == c.organisation_id)
         .outerjoin(partner, partner.c.id == c.partner_id)
-        .where((c.organisation_id == organisation_id) | (c.partner_id == organisation_id))
+        .where(c.organisation_id.in_(ids) | c.partner_id.in_(ids))
         .order_by(c.ended_on.is_not(None), c.started_on.desc())
     )
-    return [dict(r._mapping) for r in rows]
+    found = [dict(r._mapping) for r in rows]
+    sides = {f[side] for f in found for side in ("organisation_id", "partner_id")}
+    today = await merge_queries.survivors(conn, sides)
+    moved = await merge_queries.names(conn, {s for i, s in today.items() if s != i})
+    for f in found:
+        for side in ("organisation", "partner"):
+            now = today[f[f"{side}_id"]]
+            if now in moved:
+                f[f"{side}_id"], f[f"{side}_name"] = now, moved[now]
+    return found
 
 
 async def cooperating_now(conn: AsyncConnection, organisation_id: str, partner_id: str, field: str) -> bool:
     c = cooperations.c
     row = await conn.execute(
         select(c.id).where(
-            c.organisation_id == organisation_id,
-            c.partner_id == partner_id,
+            c.organisation_id.in_(await merge_queries.record_ids(conn, organisation_id)),
+            c.partner_id.in_(await merge_queries.record_ids(conn, partner_id)),
             c.field_of_work == field,
             c.ended_on.is_(None),
         )
@@ -278,14 +299,12 @@ async def cooperating_now(conn: AsyncConnection, organisation_id: str, partner_i
 
 
 async def current_partner_ids(conn: AsyncConnection, organisation_id: str) -> set[str]:
-    """Everyone the organisation cooperates with now, either way round."""
-    c = cooperations.c
-    rows = await conn.execute(
-        select(c.organisation_id, c.partner_id).where(
-            c.ended_on.is_(None), (c.organisation_id == organisation_id) | (c.partner_id == organisation_id)
-        )
-    )
-    return {p if o == organisation_id else o for o, p in rows}
+    """Everyone the organisation cooperates with now, either way round (as they stand after merges)."""
+    return {
+        c["partner_id"] if c["organisation_id"] == organisation_id else c["organisation_id"]
+        for c in await cooperations_of(conn, organisation_id)
+        if c["ended_on"] is None
+    }
 
 
 async def cooperation(conn: AsyncConnection, cooperation_id: str) -> dict[str, Any] | None:

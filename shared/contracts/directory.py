@@ -124,11 +124,43 @@ class OrganisationArchived(DomainEvent):
     reason: str | None
 
 
+class OrganisationMerged(DomainEvent):
+    """This record was a duplicate and was merged into `merged_into`, which carries on. It changes and joins
+    nothing any more; its history stays readable, and its id now stands for the survivor (follow
+    `merged_into`, possibly more than once)."""
+
+    event_type = "ikmo.directory.organisation.merged"
+    organisation_id: str = Field(description="The absorbed duplicate")
+    merged_into: str = Field(description="The organisation that carries on (the survivor)")
+    survivor_name: str
+    reason: str | None
+
+
+class OrganisationDuplicateAbsorbed(DomainEvent):
+    """The survivor of a merge took over a duplicate: its districts, fields of work and languages were added
+    (and its website, if the survivor had none). Carries the survivor's whole new profile, as
+    `profile_updated` does."""
+
+    event_type = "ikmo.directory.organisation.duplicate_absorbed"
+    organisation_id: str = Field(description="The survivor")
+    absorbed_id: str
+    absorbed_name: str
+    name: str
+    districts: list[District]
+    fields_of_work: list[FieldOfWork]
+    languages: list[str]
+    website: str | None
+    public_profile: bool
+    changed: list[str]
+
+
 ORGANISATION_EVENTS: tuple[type[DomainEvent], ...] = (
     OrganisationRegistered,
     OrganisationProfileUpdated,
     OrganisationLegalFormChanged,
     OrganisationArchived,
+    OrganisationMerged,
+    OrganisationDuplicateAbsorbed,
 )
 
 

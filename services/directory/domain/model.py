@@ -3,7 +3,7 @@
 Rules (with German and English messages, since people read them):
 - a name has 2 to 200 characters after trimming; at least one Berlin district;
 - languages are ISO 639 codes; a website is an http(s) address (`www.…` is completed to `https://www.…`);
-- an archived organisation cannot be changed;
+- an archived organisation cannot be changed; neither can one merged into another (domain/merge.py);
 - a change that changes nothing records nothing (a form sent twice is harmless).
 """
 
@@ -19,8 +19,10 @@ from shared.contracts.directory import (
     FieldOfWork,
     LegalForm,
     OrganisationArchived,
+    OrganisationDuplicateAbsorbed,
     OrganisationKind,
     OrganisationLegalFormChanged,
+    OrganisationMerged,
     OrganisationProfileUpdated,
     OrganisationRegistered,
 )
@@ -101,6 +103,9 @@ class Organisation(Aggregate):
         self.legal_form: LegalForm | None = None
         self.profile: Profile | None = None
         self.archived = False
+        self.merged_into: str | None = None  # set once this record was merged away as a duplicate
+        self.merged_into_name = ""
+        self.absorbed: tuple[str, ...] = ()  # the duplicates merged into this one
 
     # -- decisions ---------------------------------------------------------------------------------------
 
@@ -170,12 +175,58 @@ class Organisation(Aggregate):
         )
 
     def archive(self, reason: str | None) -> None:
+        self._ensure_not_merged()
         if self.archived:
             return
         cleaned = " ".join(reason.split()) if reason else None
         self._record(OrganisationArchived(organisation_id=self.id, reason=cleaned or None))
 
+    def merge_into(self, survivor_id: str, survivor_name: str, reason: str | None) -> None:
+        """End this record as a duplicate of `survivor_id` (the rules across both are in domain/merge.py)."""
+        self._ensure_not_merged()
+        cleaned = " ".join(reason.split()) if reason else None
+        self._record(
+            OrganisationMerged(
+                organisation_id=self.id,
+                merged_into=survivor_id,
+                survivor_name=survivor_name,
+                reason=cleaned or None,
+            )
+        )
+
+    def absorb_duplicate(self, absorbed_id: str, absorbed_name: str, profile: Profile) -> None:
+        """Take over a duplicate record with the profile the two make together."""
+        self._ensure_active()
+        assert self.profile is not None
+        changed = [
+            name
+            for name in Profile.__dataclass_fields__
+            if getattr(profile, name) != getattr(self.profile, name)
+        ]
+        self._record(
+            OrganisationDuplicateAbsorbed(
+                organisation_id=self.id,
+                absorbed_id=absorbed_id,
+                absorbed_name=absorbed_name,
+                name=profile.name,
+                districts=list(profile.districts),
+                fields_of_work=list(profile.fields_of_work),
+                languages=list(profile.languages),
+                website=profile.website,
+                public_profile=profile.public_profile,
+                changed=changed,
+            )
+        )
+
+    def _ensure_not_merged(self) -> None:
+        if self.merged_into is not None:
+            raise DomainRuleViolation(
+                f"This record was merged into {self.merged_into_name}; change that one instead.",
+                f"Dieser Eintrag wurde mit {self.merged_into_name} zusammengeführt; bitte dort ändern.",
+            )
+
     def _ensure_active(self) -> None:
+        self._ensure_not_merged()
         if self.archived:
             raise DomainRuleViolation(
                 "This organisation is archived and can no longer be changed.",
@@ -197,7 +248,9 @@ class Organisation(Aggregate):
                     website=event.website,
                     public_profile=event.public_profile,
                 )
-            case OrganisationProfileUpdated():
+            case OrganisationProfileUpdated() | OrganisationDuplicateAbsorbed():
+                if isinstance(event, OrganisationDuplicateAbsorbed):
+                    self.absorbed = (*self.absorbed, event.absorbed_id)
                 self.profile = Profile(
                     name=event.name,
                     districts=tuple(event.districts),
@@ -210,3 +263,5 @@ class Organisation(Aggregate):
                 self.legal_form = event.legal_form
             case OrganisationArchived():
                 self.archived = True
+            case OrganisationMerged():
+                self.merged_into, self.merged_into_name = event.merged_into, event.survivor_name

@@ -80,6 +80,9 @@ class OrganisationOut(BaseModel):
     version: int
     registered_at: datetime
     updated_at: datetime
+    merged_into: str | None = Field(
+        default=None, description="Set when this record was merged away: the organisation it stands for now"
+    )
 
 
 class OrganisationPage(BaseModel):

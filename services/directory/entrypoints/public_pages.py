@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.directory import queries
 from services.directory.entrypoints.pages import not_found
@@ -74,10 +74,21 @@ async def public_csv(runtime: RuntimeDep) -> Response:
     )
 
 
-@router.get(PUBLIC + "/{organisation_id}", response_class=HTMLResponse, dependencies=[public(LIMIT)])
-async def public_profile(request: Request, organisation_id: str, runtime: RuntimeDep) -> HTMLResponse:
+@router.get(
+    PUBLIC + "/{organisation_id}",
+    response_class=HTMLResponse,
+    response_model=None,
+    dependencies=[public(LIMIT)],
+)
+async def public_profile(request: Request, organisation_id: str, runtime: RuntimeDep) -> Response:
     async with read_transaction(runtime.engine) as conn:
         found = await queries.get_organisation(conn, organisation_id)
+        survivor = (
+            found and found["merged_into"] and await queries.get_organisation(conn, found["merged_into"])
+        )
+    if survivor and survivor["public_profile"] and not survivor["archived"]:
+        # A merged duplicate's address leads to the survivor, if that one is public itself.
+        return RedirectResponse(f"{PUBLIC}/{survivor['id']}", status_code=301)
     if found is None or not found["public_profile"] or found["archived"]:
         raise not_found(organisation_id)
     lang = current_language(request)

@@ -1,0 +1,276 @@
+"""Merging duplicates: the rules on the pure domain, the merge over HTTP with bad input, what the survivor
+takes over, where the absorbed id leads, and the event other services learn it from."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from services.directory.domain.commands import RegisterOrganisation, UpdateOrganisationProfile
+from services.directory.domain.merge import merge, merged_profile
+from services.directory.domain.model import Organisation
+from shared.contracts.directory import (
+    District,
+    FieldOfWork,
+    LegalForm,
+    OrganisationDuplicateAbsorbed,
+    OrganisationKind,
+    OrganisationMerged,
+)
+from shared.errors import DomainRuleViolation, InvalidInput
+from shared.platform.natsserver import NatsServer
+from shared.testing import eventually, stream_messages
+
+# -- the pure domain --------------------------------------------------------------------------------------
+
+
+def registered(
+    organisation_id: str,
+    name: str,
+    kind: OrganisationKind = OrganisationKind.MO,
+    districts: tuple[District, ...] = (District.NEUKOELLN,),
+    fields: tuple[FieldOfWork, ...] = (),
+    languages: tuple[str, ...] = (),
+    website: str | None = None,
+    public_profile: bool = False,
+) -> Organisation:
+    made = Organisation.register(
+        organisation_id,
+        RegisterOrganisation(
+            name, kind, LegalForm.E_V, districts, fields, languages, website, public_profile=public_profile
+        ),
+    )
+    return Organisation.rebuild(organisation_id, made.pending_events)
+
+
+def test_the_survivor_takes_over_what_the_duplicate_knew_and_the_duplicate_ends() -> None:
+    survivor = registered("s", "Brücke e.V.", fields=(FieldOfWork.UPBRINGING,), languages=("ar",))
+    duplicate = registered(
+        "d",
+        "Bruecke Neukoelln",
+        districts=(District.NEUKOELLN, District.MITTE),
+        fields=(FieldOfWork.YOUTH, FieldOfWork.UPBRINGING),
+        languages=("tr", "ar"),
+        website="https://bruecke.example",
+        public_profile=True,
+    )
+    merge(survivor, duplicate, "  doppelt   eingetragen ")
+
+    [absorbed_event] = survivor.pending_events
+    assert isinstance(absorbed_event, OrganisationDuplicateAbsorbed)
+    assert absorbed_event.absorbed_id == "d" and absorbed_event.absorbed_name == "Bruecke Neukoelln"
+    assert absorbed_event.name == "Brücke e.V."  # the survivor's name stays
+    assert absorbed_event.districts == [District.NEUKOELLN, District.MITTE]
+    assert absorbed_event.fields_of_work == [FieldOfWork.UPBRINGING, FieldOfWork.YOUTH]
+    assert absorbed_event.languages == ["ar", "tr"]
+    assert absorbed_event.website == "https://bruecke.example"  # the survivor had none
+    assert absorbed_event.public_profile is False  # consent is not carried over from another record
+    assert absorbed_event.changed == ["districts", "fields_of_work", "languages", "website"]
+    [merged_event] = duplicate.pending_events
+    assert merged_event == OrganisationMerged(
+        organisation_id="d", merged_into="s", survivor_name="Brücke e.V.", reason="doppelt eingetragen"
+    )
+    assert survivor.absorbed == ("d",) and duplicate.merged_into == "s"
+
+    with pytest.raises(DomainRuleViolation) as changed:
+        duplicate.update_profile(UpdateOrganisationProfile("d", name="Neuer Name"))
+    assert "Brücke e.V." in changed.value.message_de and "zusammengeführt" in changed.value.message_de
+    with pytest.raises(DomainRuleViolation):
+        duplicate.archive("weg")
+    with pytest.raises(DomainRuleViolation) as again:
+        merge(registered("x", "Dritte"), duplicate, None)
+    assert "bereits" in again.value.message_de
+    with pytest.raises(DomainRuleViolation):
+        merge(duplicate, registered("y", "Vierte"), None)  # a merged record takes over nothing
+
+
+def test_what_cannot_be_merged() -> None:
+    mo = registered("mo", "Yaar e.V.")
+    with pytest.raises(InvalidInput) as itself:
+        merge(mo, Organisation.rebuild("mo", []), None)
+    assert itself.value.field == "absorbed_id" and "selbst" in itself.value.message_de
+    office = registered("ba", "Bezirksamt Neukölln", OrganisationKind.DISTRICT_OFFICE)
+    with pytest.raises(InvalidInput) as kinds:
+        merge(mo, office, None)
+    assert kinds.value.field == "absorbed_id" and "derselben Art" in kinds.value.message_de
+    merge(mo, registered("ri", "Yaar Initiative", OrganisationKind.REFUGEE_INITIATIVE), None)  # allowed
+
+    archived = registered("a", "Alter Verein")
+    archived.archive("aufgelöst")
+    with pytest.raises(DomainRuleViolation) as survivor_archived:
+        merge(archived, registered("b", "Alter Verein e.V."), None)
+    assert "archiviert" in survivor_archived.value.message_de
+    old_duplicate = registered("c", "Alter Verein (alt)")
+    old_duplicate.archive("doppelt")
+    merge(registered("e", "Alter Verein e.V."), old_duplicate, None)  # an archived duplicate may end so
+
+
+def test_the_combined_profile_keeps_the_survivors_order_and_website() -> None:
+    first = registered("1", "Eins", languages=("de", "ar"), website="https://eins.example")
+    second = registered("2", "Zwei", languages=("ar", "fa"), website="https://zwei.example")
+    assert first.profile is not None and second.profile is not None
+    combined = merged_profile(first.profile, second.profile)
+    assert combined.languages == ("de", "ar", "fa") and combined.website == "https://eins.example"
+
+
+# -- over HTTP --------------------------------------------------------------------------------------------
+
+
+async def org(client: httpx.AsyncClient, name: str, kind: str = "mo", **extra: object) -> dict:  # type: ignore[type-arg]
+    body = {"name": name, "kind": kind, "legal_form": "e_v", "districts": ["neukoelln"], **extra}
+    response = await client.post("/organisations", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_merging_a_duplicate_over_http(client: httpx.AsyncClient, nats_server: NatsServer) -> None:
+    survivor = await org(
+        client, "Elternverein Brücke e.V.", fields_of_work=["upbringing"], public_profile=True
+    )
+    duplicate = await org(
+        client, "Elternverein Bruecke", districts=["mitte"], languages=["ar"], website="bruecke.example"
+    )
+    jobcenter = await org(client, "Jobcenter Neukölln", "labour_market_actor", fields_of_work=["upbringing"])
+    office = await org(client, "Bezirksamt Neukölln", "district_office")
+    s_url, d_url = f"/organisations/{survivor['id']}", f"/organisations/{duplicate['id']}"
+    contact = {"name": "Aylin Demir", "role": "board", "consent": True}
+    assert (await client.post(f"{d_url}/contacts", json=contact)).status_code == 201
+    cooperation = {
+        "organisation_id": duplicate["id"],
+        "partner_id": jobcenter["id"],
+        "field_of_work": "youth",
+    }
+    assert (await client.post("/cooperations", json=cooperation)).status_code == 201
+
+    # Look first: both records and what they make together.
+    seen = await client.get(f"{s_url}/merge-preview", params={"absorbed_id": duplicate["id"]})
+    assert seen.status_code == 200 and seen.json()["problem"] is None
+    assert seen.json()["result"]["districts"] == ["neukoelln", "mitte"]
+    assert seen.json()["absorbed"]["name"] == "Elternverein Bruecke"
+    refused = await client.get(f"{s_url}/merge-preview", params={"absorbed_id": office["id"]})
+    assert refused.json()["problem"]["field"] == "absorbed_id"  # shown, not merged
+
+    # Bad input changes nothing.
+    assert (await client.post(f"{s_url}/merge", json={})).status_code == 422
+    unknown_field = await client.post(f"{s_url}/merge", json={"absorbed_id": duplicate["id"], "x": 1})
+    assert unknown_field.status_code == 422
+    itself = await client.post(f"{s_url}/merge", json={"absorbed_id": survivor["id"]})
+    assert itself.status_code == 422 and itself.json()["fields"][0]["field"] == "absorbed_id"
+    assert "selbst" in itself.json()["fields"][0]["message_de"]
+    assert (await client.post(f"{s_url}/merge", json={"absorbed_id": "nobody"})).status_code == 404
+    assert (
+        await client.post("/organisations/nobody/merge", json={"absorbed_id": duplicate["id"]})
+    ).status_code == 404
+    kinds = await client.post(f"{s_url}/merge", json={"absorbed_id": office["id"]})
+    assert kinds.status_code == 422
+    stale = await client.post(
+        f"{s_url}/merge", json={"absorbed_id": duplicate["id"]}, headers={"If-Match": '"7"'}
+    )
+    assert stale.status_code == 409 and stale.json()["error"] == "version_conflict"
+    stale_duplicate = await client.post(
+        f"{s_url}/merge", json={"absorbed_id": duplicate["id"], "absorbed_version": 9}
+    )
+    assert stale_duplicate.status_code == 409
+    assert (await client.get(d_url)).json()["merged_into"] is None  # nothing half applied
+    assert (await client.get(s_url)).json()["version"] == 1
+
+    merged = await client.post(
+        f"{s_url}/merge",
+        json={"absorbed_id": duplicate["id"], "reason": "doppelt eingetragen", "absorbed_version": 1},
+        headers={"If-Match": '"1"'},
+    )
+    assert merged.status_code == 200, merged.text
+    assert merged.headers["etag"] == '"2"'
+    assert merged.json()["districts"] == ["mitte", "neukoelln"]  # the read model lists facets sorted
+    assert merged.json()["languages"] == ["ar"] and merged.json()["website"] == "https://bruecke.example"
+
+    # The duplicate ends merged, its id points at the survivor, and its history stays readable.
+    gone = (await client.get(d_url)).json()
+    assert gone["merged_into"] == survivor["id"] and gone["archived"] is True
+    d_history = (await client.get(f"{d_url}/history")).json()
+    assert [c["change"] for c in d_history] == ["registered", "merged"]
+    assert d_history[-1]["data"]["reason"] == "doppelt eingetragen"
+    s_history = (await client.get(f"{s_url}/history")).json()
+    assert s_history[-1]["change"] == "duplicate_absorbed"
+    assert s_history[-1]["data"]["absorbed_id"] == duplicate["id"]
+    listed = (await client.get("/organisations", params={"q": "Elternverein"})).json()
+    assert [o["id"] for o in listed["items"]] == [survivor["id"]]
+
+    # The survivor shows what was recorded under the duplicate.
+    [person] = (await client.get(f"{s_url}/contacts")).json()
+    assert person["name"] == "Aylin Demir"
+    [together] = (await client.get(f"{s_url}/cooperations")).json()
+    assert together["organisation_id"] == survivor["id"] and together["partner_name"] == "Jobcenter Neukölln"
+    suggested = (await client.get(f"{s_url}/partner-suggestions")).json()
+    assert jobcenter["id"] not in {s["id"] for s in suggested}  # a partner through the duplicate
+    twice = {**cooperation, "organisation_id": survivor["id"]}
+    assert (await client.post("/cooperations", json=twice)).status_code == 409  # cooperating already
+
+    # The duplicate takes part in nothing any more, and says where to go instead.
+    again = await client.post(f"{s_url}/merge", json={"absorbed_id": duplicate["id"]})
+    assert again.status_code == 409 and "bereits" in again.json()["message_de"]
+    joined = await client.post("/cooperations", json={**cooperation, "field_of_work": "health"})
+    assert joined.status_code == 409 and "Elternverein Brücke e.V." in joined.json()["message_de"]
+    assert (await client.patch(d_url, json={"name": "Neu"})).status_code == 409
+
+    # Other services learn of it from the bus, by ids only.
+    def merged_messages() -> list[dict]:  # type: ignore[type-arg]
+        return [
+            json.loads(body) for h, body in messages if h["ce-type"] == "ikmo.directory.organisation.merged"
+        ]
+
+    messages: list[tuple[dict[str, str], bytes]] = []
+
+    async def published() -> bool:
+        messages[:] = await stream_messages(nats_server.url, "IKMO_DIRECTORY")
+        return bool(merged_messages())
+
+    await eventually(published)
+    [event] = merged_messages()
+    assert event == {
+        "organisation_id": duplicate["id"],
+        "merged_into": survivor["id"],
+        "survivor_name": "Elternverein Brücke e.V.",
+        "reason": "doppelt eingetragen",
+    }
+    [headers] = [h for h, _ in messages if h["ce-type"] == "ikmo.directory.organisation.merged"]
+    assert headers["ce-subject"] == duplicate["id"] and headers["ce-sequence"] == "2"
+    assert any(h["ce-type"] == "ikmo.directory.organisation.duplicate_absorbed" for h, _ in messages)
+    assert "Aylin" not in str(messages)
+
+
+async def test_the_public_profile_of_a_merged_record_leads_to_the_survivor(client: httpx.AsyncClient) -> None:
+    survivor = await org(client, "Offener Verein e.V.", public_profile=True)
+    duplicate = await org(client, "Offener Verein", public_profile=True)
+    hidden = await org(client, "Stiller Verein e.V.")
+    hidden_duplicate = await org(client, "Stiller Verein", public_profile=True)
+    for s, d in ((survivor, duplicate), (hidden, hidden_duplicate)):
+        assert (
+            await client.post(f"/organisations/{s['id']}/merge", json={"absorbed_id": d["id"]})
+        ).status_code == 200
+    anonymous = {"Authorization": "", "Accept": "text/html"}
+    moved = await client.get(f"/oeffentlich/organisationen/{duplicate['id']}", headers=anonymous)
+    assert moved.status_code == 301
+    assert moved.headers["location"].endswith(f"/oeffentlich/organisationen/{survivor['id']}")
+    # A survivor without consent stays private, even when its duplicate had consented.
+    assert (
+        await client.get(f"/oeffentlich/organisationen/{hidden_duplicate['id']}", headers=anonymous)
+    ).status_code == 404
+    listing = (await client.get("/oeffentlich/organisationen", headers=anonymous)).text
+    assert "Offener Verein e.V." in listing and "Stiller Verein" not in listing
+    assert ">Offener Verein<" not in listing
+
+
+async def test_two_merges_of_the_same_pair_at_once_cannot_both_win(client: httpx.AsyncClient) -> None:
+    first = await org(client, "Kulturverein Spandau e.V.")
+    second = await org(client, "Kulturverein Spandau")
+    both = await asyncio.gather(
+        client.post(f"/organisations/{first['id']}/merge", json={"absorbed_id": second["id"]}),
+        client.post(f"/organisations/{second['id']}/merge", json={"absorbed_id": first["id"]}),
+    )
+    assert sorted(r.status_code for r in both) == [200, 409]
+    states = [(await client.get(f"/organisations/{o['id']}")).json()["merged_into"] for o in (first, second)]
+    assert states.count(None) == 1  # exactly one survives
