@@ -120,7 +120,8 @@ async def test_a_stale_form_says_so_and_keeps_the_input(client: httpx.AsyncClien
         headers=HTML,
     )
     assert stale.status_code == 409
-    assert "Jemand anderes hat dieses Profil inzwischen geändert" in stale.text and 'value="Mein Stand"' in stale.text
+    assert "Jemand anderes hat dieses Profil inzwischen geändert" in stale.text
+    assert 'value="Mein Stand"' in stale.text
     assert "Version" not in stale.text  # the store's numbers mean nothing to a person
     assert (await client.get(f"/organisations/{yaar['id']}")).json()["name"] == "Yaar e.V. (neu)"
     # The form now carries the version just read: saving again is the person's deliberate choice.
