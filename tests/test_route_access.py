@@ -95,6 +95,8 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/verzeichnis/ansprechpersonen/{contact_id}/loeschen"): STAFF,
         ("POST", "/verzeichnis/{organisation_id}/kooperationen"): STAFF,
         ("POST", "/verzeichnis/kooperationen/{cooperation_id}/beenden"): STAFF,
+        ("GET", "/verzeichnis/{organisation_id}/zusammenfuehren"): STAFF,  # merging duplicates
+        ("POST", "/verzeichnis/{organisation_id}/zusammenfuehren"): STAFF,
         ("GET", "/oeffentlich/organisationen"): PUBLIC,  # rate limited; only consenting organisations
         ("GET", "/oeffentlich/organisationen.csv"): PUBLIC,
         ("GET", "/oeffentlich/organisationen/{organisation_id}"): PUBLIC,

@@ -17,10 +17,13 @@ Rules (German and English):
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from services.directory.domain.model import Organisation, Profile
-from shared.contracts.directory import COOPERATING_KINDS
+from shared.contracts.directory import COOPERATING_KINDS, OrganisationKind
 from shared.errors import DomainRuleViolation, InvalidInput
 
 
@@ -74,8 +77,8 @@ def check_merge(survivor: Organisation, absorbed: Organisation) -> None:
             f"{_name(survivor)} ist archiviert und kann keine Dublette übernehmen; "
             "bitte umgekehrt zusammenführen.",
         )
-    kinds = {survivor.kind, absorbed.kind}
-    if len(kinds) > 1 and not kinds <= COOPERATING_KINDS:
+    assert survivor.kind is not None and absorbed.kind is not None
+    if not mergeable_kinds(survivor.kind, absorbed.kind):
         raise InvalidInput(
             "Only records of the same kind can be merged (an MO and a refugee initiative may).",
             "Nur Einträge derselben Art können zusammengeführt werden "
@@ -91,3 +94,31 @@ def merge(survivor: Organisation, absorbed: Organisation, reason: str | None) ->
     combined = merged_profile(survivor.profile, absorbed.profile)
     survivor.absorb_duplicate(absorbed.id, _name(absorbed), combined)
     absorbed.merge_into(survivor.id, _name(survivor), reason)
+
+
+# -- finding likely duplicates -----------------------------------------------------------------------------
+
+# Words that say nothing about which organisation it is (legal forms, fillers, the city).
+_FILLERS = frozenset(
+    {"gbr", "ggmbh", "gmbh", "und", "fuer", "der", "die", "das", "des", "dem", "den", "von", "vom", "zur"}
+    | {"zum", "auf", "mit", "verein", "berlin", "demo"}
+)
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def name_words(name: str) -> frozenset[str]:
+    """The telling words of a name, spelled as people type them ("Brücke" and "Bruecke" are one word)."""
+    spelled = unicodedata.normalize("NFKD", name.casefold().translate(_UMLAUTS))
+    plain = "".join(c for c in spelled if not unicodedata.combining(c)).replace("e.v.", " ")
+    return frozenset(w for w in re.split(r"[^a-z0-9]+", plain) if len(w) >= 3 and w not in _FILLERS)
+
+
+def likely_duplicates(name: str, candidates: Iterable[tuple[str, str]]) -> list[str]:
+    """Ids of the (id, name) candidates whose names share telling words with `name`, most shared first."""
+    own = name_words(name)
+    shared = [(len(own & name_words(other)), other.casefold(), i) for i, other in candidates]
+    return [i for count, _, i in sorted((s for s in shared if s[0]), key=lambda s: (-s[0], s[1]))]
+
+
+def mergeable_kinds(first: OrganisationKind, second: OrganisationKind) -> bool:
+    return first == second or {first, second} <= COOPERATING_KINDS

@@ -63,6 +63,8 @@ CHANGE_LABELS = {
     "profile_updated": N_("Profile updated"),
     "legal_form_changed": N_("Legal form changed"),
     "archived": N_("Archived"),
+    "merged": N_("Merged into another record"),
+    "duplicate_absorbed": N_("Duplicate merged in"),
 }
 FIELD_LABELS = {
     "name": N_("Name"),
@@ -84,6 +86,10 @@ def change_details(change: dict[str, Any], lang: str) -> str:
             return ", ".join(gettext(FIELD_LABELS.get(f, f)) for f in data.get("changed", []))
         case "archived":
             return str(data.get("reason") or "")
+        case "merged":  # the survivor's name as it was then; its page is linked above the profile
+            return " – ".join(filter(None, [f"→ {data['survivor_name']}", data.get("reason")]))
+        case "duplicate_absorbed":
+            return f"← {data['absorbed_name']}"
         case _:
             return ""
 

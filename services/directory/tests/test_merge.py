@@ -274,3 +274,54 @@ async def test_two_merges_of_the_same_pair_at_once_cannot_both_win(client: httpx
     assert sorted(r.status_code for r in both) == [200, 409]
     states = [(await client.get(f"/organisations/{o['id']}")).json()["merged_into"] for o in (first, second)]
     assert states.count(None) == 1  # exactly one survives
+
+
+# -- pages ------------------------------------------------------------------------------------------------
+
+HTML = {"Accept": "text/html"}
+
+
+async def test_the_merge_pages_compare_both_records_first(client: httpx.AsyncClient) -> None:
+    survivor = await org(client, "Elternverein Brücke Neukölln e.V.", fields_of_work=["upbringing"])
+    duplicate = await org(client, "Elternverein Bruecke", districts=["mitte"], languages=["ar"])
+    await org(client, "Yaar e.V.")
+    await org(client, "Bezirksamt Neukölln", "district_office")  # another kind: not offered
+    url = f"/verzeichnis/{survivor['id']}/zusammenfuehren"
+
+    detail = (await client.get(f"/verzeichnis/{survivor['id']}", headers=HTML)).text
+    assert f'href="{url}"' in detail
+    choose = await client.get(url, headers=HTML)
+    assert choose.status_code == 200
+    likely = choose.text.split("Einträge mit ähnlichem Namen")[1].split("Ein anderer Eintrag")[0]
+    assert "Elternverein Bruecke" in likely and "Yaar" not in likely
+    assert "Yaar e.V." in choose.text and "Bezirksamt" not in choose.text
+    unchosen = await client.post(url, data={}, headers=HTML)
+    assert unchosen.status_code == 422 and 'id="f-dublette-error"' in unchosen.text  # beside the choice
+
+    compare = await client.get(url, params={"dublette": duplicate["id"]}, headers=HTML)
+    assert compare.status_code == 200
+    page = compare.text
+    assert "Dieser Eintrag (bleibt)" in page and "Dublette (endet)" in page
+    assert "Neukölln, Mitte" in page and "Arabisch" in page  # the combined record
+    assert f'name="absorbed_version" value="{duplicate["version"]}"' in page
+    itself = await client.get(url, params={"dublette": survivor["id"]}, headers=HTML)
+    assert "selbst" in itself.text and 'name="absorbed_id"' not in itself.text  # no button to press
+    assert (await client.get(url, params={"dublette": "nobody"}, headers=HTML)).status_code == 404
+
+    await client.patch(f"/organisations/{duplicate['id']}", json={"languages": ["ar", "fa"]})  # meanwhile
+    form = {"absorbed_id": duplicate["id"], "version": "1", "absorbed_version": "1", "reason": "doppelt"}
+    stale = await client.post(url, data=form, headers=HTML)
+    assert stale.status_code == 409 and "inzwischen geändert" in stale.text
+    assert "Persisch" in stale.text and 'name="absorbed_version" value="2"' in stale.text  # shown fresh
+    assert ">doppelt</textarea>" in stale.text  # the reason is kept
+    assert (await client.get(f"/organisations/{duplicate['id']}")).json()["merged_into"] is None
+
+    done = await client.post(url, data={**form, "absorbed_version": "2"}, headers=HTML)
+    assert done.status_code == 303 and done.headers["location"] == f"/verzeichnis/{survivor['id']}"
+    after = (await client.get(done.headers["location"], headers=HTML)).text
+    assert "Die Dublette wurde mit Elternverein Brücke Neukölln e.V. zusammengeführt." in after
+    assert "Mit diesem Eintrag zusammengeführte Dubletten" in after and "Dublette übernommen" in after
+    gone = (await client.get(f"/verzeichnis/{duplicate['id']}", headers=HTML)).text
+    assert "war eine Dublette und wurde mit Elternverein Brücke Neukölln e.V. zusammengeführt" in gone
+    assert "Mit einem anderen Eintrag zusammengeführt" in gone and "doppelt" in gone  # its history
+    assert "Profil bearbeiten" not in gone and f"/verzeichnis/{duplicate['id']}/zusammenfuehren" not in gone
