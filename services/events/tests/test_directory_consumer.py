@@ -76,6 +76,47 @@ async def test_organisations_arrive_from_the_directory_and_archiving_follows(
         assert consumer.spec.name == "events-directory" and consumer.stats.processed >= 5
 
 
+async def test_a_merge_in_the_directory_is_followed_over_the_bus(
+    tmp_path: Path, nats_server: NatsServer, engine: AsyncEngine, tokens: Tokens
+) -> None:
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url)
+    directory_app = build_directory(settings, database_url=f"sqlite+aiosqlite:///{tmp_path / 'directory.db'}")
+    events_app = build_events(settings, engine=engine)
+    via = tokens.headers(Role.VIA)
+    async with (
+        directory_app.router.lifespan_context(directory_app),
+        events_app.router.lifespan_context(events_app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=directory_app), base_url="http://directory", headers=via
+        ) as directory,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=events_app), base_url="http://events", headers=via
+        ) as events,
+    ):
+        yaar = (await directory.post("/organisations", json={**ORG, "name": "Yaar e.V."})).json()
+        twin = (await directory.post("/organisations", json={**ORG, "name": "Yaar (doppelt)"})).json()
+
+        async def both_known() -> bool:
+            return len((await events.get("/organisations")).json()) == 2
+
+        await eventually(both_known, timeout=20)
+        event = (await events.post("/events", json=seminar(capacity=5))).json()
+        await events.post(f"/events/{event['id']}/publish")
+        person = {"name": "Aylin Demir", "email": "aylin@verein.example", "organisation_id": twin["id"]}
+        assert (await events.post(f"/events/{event['id']}/registrations", json=person)).status_code == 201
+
+        merged = await directory.post(f"/organisations/{yaar['id']}/merge", json={"absorbed_id": twin["id"]})
+        assert merged.status_code == 200, merged.text
+
+        async def followed() -> list:  # type: ignore[type-arg]
+            people = (await events.get(f"/events/{event['id']}/registrations")).json()
+            return people if people[0]["organisation_id"] == yaar["id"] else []
+
+        [registered] = await eventually(followed, timeout=20)
+        assert registered["organisation_name"] == "Yaar e.V."
+        assert [o["name"] for o in (await events.get("/organisations")).json()] == ["Yaar e.V."]
+
+
 def message(organisation_id: str, sequence: int, event_type: str, **data: object) -> ReceivedEvent:
     return ReceivedEvent(
         id=str(uuid.uuid4()),
