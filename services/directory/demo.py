@@ -174,6 +174,18 @@ ORGANISATIONS: list[dict[str, Any]] = [
     },
 ]
 
+# DEMO: the same parents' association entered a second time, with a contact person, then merged.
+DUPLICATE: dict[str, Any] = {
+    "name": "Elternverein Bruecke Neukoelln (Demo, Dublette)",
+    "kind": "mo",
+    "legal_form": "e_v",
+    "districts": ["neukoelln"],
+    "fields_of_work": ["youth"],
+    "languages": ["ar", "ku"],
+}
+DUPLICATE_OF = "Elternverein Brücke Neukölln e.V. (Demo)"
+ORGANISATIONS.append(DUPLICATE)  # registered with the others, merged at the end of loading
+
 # The two networks VIA founded in 2017 (seed 002), with VIA and their partner organisations coordinating.
 # Their founding days and the members besides the coordinators are DEMO.
 NETWORKS: list[dict[str, Any]] = [
@@ -410,6 +422,8 @@ async def load_demo(client: httpx.AsyncClient) -> int:
                     await client.post(f"{url}/{ids[member]}/leave", json={"left_on": left_on})
                 ).raise_for_status()
     await load_committees(client, ids)
+    await load_finished_teilhabecheck(client)
+    await load_merged_duplicate(client, ids)
     return len(ORGANISATIONS)
 
 
@@ -437,3 +451,68 @@ async def load_teilhabecheck(client: httpx.AsyncClient) -> None:
     ]
     for path, body in steps:
         (await client.post(f"{url}/{path}", json=body)).raise_for_status()
+
+
+async def load_finished_teilhabecheck(client: httpx.AsyncClient) -> None:
+    """DEMO: a finished Teilhabecheck in Neukölln whose recommendations are being followed up."""
+    made = await client.post(
+        "/teilhabechecks",
+        json={"district": "neukoelln", "social_space": "Gropiusstadt (Demo)", "started_on": "2025-03-03"},
+    )
+    made.raise_for_status()
+    url = f"/teilhabechecks/{made.json()['id']}"
+    steps = [
+        ("findings", {"text": "Der Stadtteilbeirat hat keinen Sitz für MO; Sitzungen nur auf Deutsch."}),
+        ("phases/inventory/complete", {"completed_on": "2025-05-30"}),
+        (
+            "findings",
+            {"text": "Elternvereine erreichen arabisch- und türkischsprachige Familien, die Schulen nicht."},
+        ),
+        ("phases/mo_talks/complete", {"completed_on": "2025-08-29"}),
+        (
+            "findings",
+            {"text": "Das Bezirksamt ist offen für einen festen MO-Sitz, braucht aber einen Beschluss."},
+        ),
+        ("phases/administration/complete", {"completed_on": "2025-10-31"}),
+    ]
+    for path, body in steps:
+        (await client.post(f"{url}/{path}", json=body)).raise_for_status()
+    recommendations = [
+        (
+            {
+                "text": "Zwei feste Sitze für MO im Stadtteilbeirat Gropiusstadt.",
+                "addressee": "Bezirksamt Neukölln",
+            },
+            {"adoption": "adopted", "on": "2026-02-12", "note": "Beschluss der BVV vom Februar 2026 (Demo)"},
+        ),
+        (
+            {
+                "text": "Elternabende mit Sprachmittlung auf Arabisch und Türkisch.",
+                "addressee": "Schulaufsicht",
+            },
+            {"adoption": "partly", "on": "2026-04-20", "note": "an zwei von fünf Schulen (Demo)"},
+        ),
+        ({"text": "Ein Raum im Gemeinschaftshaus für MO-Treffen, kostenfrei.", "addressee": None}, None),
+    ]
+    later = []
+    for recommendation, follow_up in recommendations:
+        made_rec = await client.post(f"{url}/recommendations", json=recommendation)
+        made_rec.raise_for_status()
+        if follow_up:
+            later.append((made_rec.json()["recommendations"][-1]["item_id"], follow_up))
+    done = await client.post(f"{url}/phases/recommendations/complete", json={"completed_on": "2025-12-15"})
+    done.raise_for_status()
+    for item_id, follow_up in later:  # what became of them, months after the analysis ended
+        followed = await client.post(f"{url}/recommendations/{item_id}/follow-up", json=follow_up)
+        followed.raise_for_status()
+
+
+async def load_merged_duplicate(client: httpx.AsyncClient, ids: dict[str, str]) -> None:
+    duplicate = ids[DUPLICATE["name"]]
+    person = {"name": "Murat Yılmaz (Demo)", "role": "volunteer", "consent": True}
+    (await client.post(f"/organisations/{duplicate}/contacts", json=person)).raise_for_status()
+    merged = await client.post(
+        f"/organisations/{ids[DUPLICATE_OF]}/merge",
+        json={"absorbed_id": duplicate, "reason": "doppelt eingetragen (Demo)"},
+    )
+    merged.raise_for_status()

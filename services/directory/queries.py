@@ -114,7 +114,12 @@ async def list_organisations(
         )
     ).all()
     facets = await _facets_of(conn, [r.id for r in rows])
-    return [_row(r, facets[r.id]) for r in rows], int(total)
+    today = await merge_queries.survivors(conn, {r.id for r in rows if r.archived})  # merged ones point on
+    found = [{**_row(r, facets[r.id]), "merged_into": None} for r in rows]
+    for item in found:
+        if today.get(item["id"], item["id"]) != item["id"]:
+            item["merged_into"] = today[item["id"]]
+    return found, int(total)
 
 
 async def get_organisation(conn: AsyncConnection, organisation_id: str) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.directory.demo import ORGANISATIONS, load_demo
+from services.directory.demo import DUPLICATE_OF, ORGANISATIONS, load_demo
 from services.directory.projections import (
     NetworksProjection,
     OrganisationsProjection,
@@ -37,17 +37,25 @@ async def test_demo_loads_once_and_the_projection_rebuilds_to_the_same(
     assert await load_demo(client) == len(ORGANISATIONS)
     assert await load_demo(client) == 0  # a second start loads nothing again
     listed = (await client.get("/organisations", params={"include_archived": True, "limit": 200})).json()
-    assert listed["total"] == len(ORGANISATIONS)
+    assert listed["total"] == len(ORGANISATIONS)  # a duplicate among them, merged into its survivor
     assert {d for o in listed["items"] for d in o["districts"]} == {d.value for d in District}
     assert {"Yaar e.V.", "Club Dialog e.V."} <= {o["name"] for o in listed["items"]}
-    assert sum(o["archived"] for o in listed["items"]) == 1
+    assert sum(o["archived"] and not o["merged_into"] for o in listed["items"]) == 1
+    [duplicate] = [o for o in listed["items"] if o["merged_into"]]
+    survivor = (await client.get(f"/organisations/{duplicate['merged_into']}")).json()
+    assert survivor["name"] == DUPLICATE_OF and "ku" in survivor["languages"]
+    survivor_contacts = (await client.get(f"/organisations/{survivor['id']}/contacts")).json()
+    assert {c["name"] for c in survivor_contacts} == {"Aylin Demir (Demo)", "Murat Yılmaz (Demo)"}
     yaar = next(o["id"] for o in listed["items"] if o["name"] == "Yaar e.V.")
     contacts = (await client.get(f"/organisations/{yaar}/contacts")).json()
     assert {c["name"] for c in contacts} == {"Leyla Ahmadi (Demo)", "Farid Karimi (Demo)"}
     cooperations = (await client.get(f"/organisations/{yaar}/cooperations")).json()
     assert [c["partner_name"] for c in cooperations] == ["Jobcenter Berlin Steglitz-Zehlendorf (Demo)"]
-    [check] = (await client.get("/teilhabechecks")).json()
-    assert check["district"] == "marzahn_hellersdorf" and check["phases_completed"] == 2
+    checks = {c["district"]: c for c in (await client.get("/teilhabechecks")).json()}
+    assert checks["marzahn_hellersdorf"]["phases_completed"] == 2  # in progress
+    finished = (await client.get(f"/teilhabechecks/{checks['neukoelln']['id']}")).json()
+    assert finished["finished_on"] == "2025-12-15"
+    assert [r["adoption"] for r in finished["recommendations"]] == ["adopted", "partly", "open"]
     mentorings = (await client.get("/mentorings")).json()
     assert sorted(m["status"] for m in mentorings) == ["active", "completed", "proposed"]
     networks = (await client.get("/networks")).json()
