@@ -3,7 +3,9 @@
 A trial does its own untimed set-up (fresh table, filled outbox, warm-up operations) and returns only the
 seconds of its timed part, so set-up never leaks into a rate. The trials of one comparison run interleaved
 (baseline, candidate, baseline, candidate, ...) so that drift of the machine (page cache, a noisy
-neighbour, a growing JetStream file) hits both sides alike.
+neighbour, a growing JetStream file) hits both sides alike, and a candidate's ratio is the median of its
+per-round ratios to the baseline of the same round: a round disturbed by a neighbour counts once, as one
+outlier, instead of moving both medians apart.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ Trial = Callable[[int], Awaitable[float]]
 
 @dataclass(frozen=True)
 class Settings:
-    seconds: float = 1.5  # aimed duration of one timed trial
-    reps: int = 3
+    seconds: float = 1.0  # aimed duration of one timed trial
+    reps: int = 5
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Measurement:
     events_per_op: int = 1
     baseline: Measurement | None = None
     target: float | None = None  # the minimum ratio to the baseline, when there is one
+    paired: bool = False  # measured in the same rounds as its baseline (see compare)
 
     @property
     def rate(self) -> float:
@@ -41,7 +44,12 @@ class Measurement:
 
     @property
     def ratio(self) -> float | None:
-        return None if self.baseline is None else self.rate / self.baseline.rate
+        """Median of the per-round ratios when paired with the baseline, else the ratio of the medians."""
+        if self.baseline is None:
+            return None
+        if self.paired and len(self.rates) == len(self.baseline.rates):
+            return statistics.median(c / b for c, b in zip(self.rates, self.baseline.rates, strict=True))
+        return self.rate / self.baseline.rate
 
     @property
     def passed(self) -> bool | None:
@@ -60,6 +68,7 @@ class Measurement:
             "events_per_s": round(self.rate * self.events_per_op, 1),
             "baseline": None if self.baseline is None else self.baseline.name,
             "ratio": None if self.ratio is None else round(self.ratio, 4),
+            "ratio_of": "median of per-round ratios" if self.paired else "ratio of medians",
             "target": self.target,
             "passed": self.passed,
         }
@@ -73,8 +82,11 @@ async def calibrate(trial: Trial, settings: Settings, probe: int, low: int, high
 
 
 async def compare(trials: list[tuple[Measurement, Trial]], settings: Settings) -> None:
-    """Run every trial settings.reps times, interleaved, collecting rates into its measurement."""
+    """Run every trial settings.reps times in rounds (each trial once per round), collecting rates."""
     for _ in range(settings.reps):
         for measurement, trial in trials:
             elapsed = await trial(measurement.ops)
             measurement.rates.append(measurement.ops / elapsed)
+    measured = {id(m) for m, _ in trials}
+    for measurement, _ in trials:
+        measurement.paired = measurement.baseline is not None and id(measurement.baseline) in measured

@@ -244,7 +244,7 @@ async def run(settings: Settings) -> list[Measurement]:
         # The same figures against the relay's own way of publishing: what the outbox itself costs.
         relay_vs_own_way = Measurement(
             group, "  the same, against the relay's way", "msg/s", n_pipe, rates=relay.rates,
-            baseline=reply_inbox,
+            baseline=reply_inbox, paired=True,
         )  # fmt: skip
         traced = Measurement(
             group, "OutboxRelay, SQLite, a span per message", "msg/s", n_pipe, baseline=pipelined

