@@ -83,7 +83,8 @@ def change_details(change: dict[str, Any], lang: str) -> str:
         case "legal_form_changed":
             return f"{label(data['previous_legal_form'], lang)} → {label(data['legal_form'], lang)}"
         case "profile_updated":
-            return ", ".join(gettext(FIELD_LABELS.get(f, f)) for f in data.get("changed", []))
+            fields = ", ".join(gettext(FIELD_LABELS.get(f, f)) for f in data.get("changed", []))
+            return gettext(N_("Changed: %(fields)s")) % {"fields": fields} if fields else ""
         case "archived":
             return str(data.get("reason") or "")
         case "merged":  # the survivor's name as it was then; its page is linked above the profile

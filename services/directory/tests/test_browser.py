@@ -90,6 +90,20 @@ def test_register_with_a_mistake_correct_it_and_find_it(servers: tuple[str, str]
             expect(page.get_by_role("heading", level=1)).to_have_text("Yaar e.V.")
             expect(page.locator(".history")).to_contain_text("Eingetragen")
             expect(page.locator(".history")).to_contain_text("von Vera Demir")  # a person, not an id
+
+            page.get_by_role("link", name="Profil bearbeiten").click()
+            page.get_by_label("Bildung").check()
+            page.get_by_label("Website").fill("https://yaar.example")
+            page.get_by_role("button", name="Speichern").click()
+            expect(page.get_by_role("status")).to_have_text("Das Profil wurde gespeichert.")
+            page.get_by_label("Neue Rechtsform").select_option(label="eingetragener Verein (e.V.)")
+            page.get_by_role("button", name="Rechtsform ändern").click()
+            expect(page.get_by_role("status")).to_have_text("Die Rechtsform wurde geändert.")
+            history = page.locator(".history li")
+            expect(history).to_have_count(3)
+            expect(history.nth(0)).to_contain_text("Rechtsform geändert")  # newest first
+            expect(history.nth(0)).to_contain_text("in Gründung → eingetragener Verein (e.V.)")
+            expect(history.nth(1)).to_contain_text("Geändert: Arbeitsfelder, Website")
             page.screenshot(path=str(shots / "directory-detail-de.png"), full_page=True)
 
             page.get_by_role("link", name="Organisationen").first.click()

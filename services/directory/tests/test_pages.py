@@ -107,7 +107,7 @@ async def test_edit_legal_form_and_archive_appear_in_the_history(client: httpx.A
         history.index("Archiviert") < history.index("Rechtsform geändert") < history.index("Profil geändert")
     )
     assert "in Gründung → eingetragener Verein (e.V.)" in history and "aufgelöst" in history
-    assert "Name" in history  # which fields the profile change touched
+    assert "Geändert: Name" in history  # which fields the profile change touched
     assert "archiviert" in html and "Profil bearbeiten" not in html
 
 
