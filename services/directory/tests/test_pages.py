@@ -162,6 +162,15 @@ async def test_who_may_see_which_page(client: httpx.AsyncClient, tokens: Tokens)
     assert (await client.get(f"/verzeichnis/{other['id']}", headers=own)).status_code == 403
     assert (await client.get("/verzeichnis", headers=own)).status_code == 403
     assert (await client.get("/verzeichnis/neu", headers=own)).status_code == 403
+    form = {"version": "1", "name": "Yaar e.V.", "districts": ["mitte"], "website": "https://yaar.example"}
+    assert (
+        await client.post(f"/verzeichnis/{other['id']}/bearbeiten", data=form, headers=own)
+    ).status_code == 403
+    assert (
+        await client.post(f"/verzeichnis/{yaar['id']}/bearbeiten", data=form, headers=own)
+    ).status_code == 303
+    assert (await client.get(f"/organisations/{yaar['id']}")).json()["website"] == "https://yaar.example"
+    assert (await client.get(f"/organisations/{other['id']}")).json()["website"] is None
     missing = await client.get("/verzeichnis/no-such-id", headers=HTML)
     assert missing.status_code == 404 and "gibt es nicht" in missing.text
 
