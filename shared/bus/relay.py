@@ -378,6 +378,10 @@ def _ack_error(msg: Msg) -> str | None:
     """None for a PubAck (a duplicate dropped by Nats-Msg-Id counts: the server has the message)."""
     if msg.headers and msg.headers.get("Status") == _NO_RESPONDERS:
         return "no stream takes this subject"
+    if b'"seq":' in msg.data and b'"error"' not in msg.data:
+        # {"stream":"IKMO_X","seq":7} (plus "duplicate" or "domain"): within JSON, these byte strings can
+        # only be keys (a quote inside a string value is escaped), so parsing would say the same.
+        return None
     try:
         reply = json.loads(msg.data)
     except ValueError:

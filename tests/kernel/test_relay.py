@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from nats.aio.msg import Msg
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.bus.connection import Bus, ensure_stream
-from shared.bus.relay import OutboxRelay
+from shared.bus.relay import OutboxRelay, _ack_error
 from shared.db import create_tables, make_engine, read_transaction
 from shared.platform.natsserver import NatsServer
 from shared.store import EventStore
@@ -182,6 +183,29 @@ async def test_a_relay_stopped_mid_pass_deletes_only_what_the_server_acknowledge
     finally:
         await relay.stop()
         await bus.close()
+
+
+@pytest.mark.parametrize(
+    ("data", "headers", "error"),
+    [
+        (b'{"stream":"IKMO_KERNEL","seq":7}', None, None),
+        (b'{"stream":"IKMO_KERNEL","seq":7,"duplicate":true}', None, None),  # the server has it already
+        (b'{"stream":"error","seq":8}', None, None),
+        (
+            b'{"error":{"code":503,"err_code":10077,"description":"maximum messages exceeded"}}',
+            None,
+            "maximum messages exceeded",
+        ),
+        (b'{"error":{"code":400,"description":"x"},"seq":0}', None, "x"),
+        (b"", {"Status": "503"}, "no stream takes this subject"),
+        (b"not json", None, "unreadable answer"),
+    ],
+)
+def test_only_a_puback_counts_as_stored(
+    data: bytes, headers: dict[str, str] | None, error: str | None
+) -> None:
+    answer = Msg(None, subject="_INBOX.relay.x.7", data=data, headers=headers)  # type: ignore[arg-type]
+    assert _ack_error(answer) == error
 
 
 async def _equals(value, expected) -> bool:  # type: ignore[no-untyped-def]
