@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 from argon2 import PasswordHasher
 
-from services.directory.entrypoints.pages import LOCALE_DIR
+from services.directory.entrypoints.pages import LOCALE_DIR, PAGE_SIZE
 from shared.auth.principal import Role
 from shared.auth.users import User, hash_password, users_path, write_users
 from shared.testing import Tokens
@@ -191,3 +191,25 @@ async def test_the_empty_form_offers_every_choice_in_german(client: httpx.AsyncC
     assert "<h1>Organisation eintragen</h1>" in html
     assert '<label class="label" for="f-name">Name der Organisation' in html
     assert "Marzahn-Hellersdorf" in html and "in Gründung" in html and "Persisch (Farsi/Dari)" in html
+
+
+async def test_paging_keeps_the_filters_and_archived_ones_show_on_request(client: httpx.AsyncClient) -> None:
+    for number in range(PAGE_SIZE + 1):
+        await register(client, name=f"Verein {number:02d}", districts=["mitte"])
+    await register(client, name="Anderswo e.V.", districts=["spandau"])
+    gone = await register(client, name="Verein aufgelöst", districts=["mitte"])
+    await client.post(f"/organisations/{gone['id']}/archive", json={"reason": "aufgelöst"})
+
+    first = (await client.get("/verzeichnis?district=mitte", headers=HTML)).text
+    assert f"Treffer: {PAGE_SIZE + 1}" in first and "Seite 1 von 2" in first
+    assert first.count("<tr>") == PAGE_SIZE + 1  # the header row and one page of organisations
+    next_url = re.search(r'<a href="([^"]+)" rel="next">Nächste Seite</a>', first)
+    assert next_url and "district=mitte" in next_url.group(1) and "page=2" in next_url.group(1)
+    second = (await client.get(next_url.group(1).replace("&amp;", "&"), headers=HTML)).text
+    assert "Seite 2 von 2" in second and second.count("<tr>") == 2 and "Anderswo" not in second
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    assert "Verein aufgelöst" not in first + second
+    archived = (
+        await client.get("/verzeichnis?district=mitte&include_archived=true&q=aufgelöst", headers=HTML)
+    ).text
+    assert "Verein aufgelöst" in archived and "archiviert" in archived
