@@ -166,8 +166,10 @@ async def stream_messages(url: str, stream: str) -> list[tuple[dict[str, str], b
     try:
         js = nc.jetstream()
         info = await js.stream_info(stream)
-        out = []
-        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        out: list[tuple[dict[str, str], bytes]] = []
+        if not info.state.messages:
+            return out  # an empty stream reports first_seq 0, which get_msg refuses
+        for seq in range(max(info.state.first_seq, 1), info.state.last_seq + 1):
             msg = await js.get_msg(stream, seq)
             out.append((dict(msg.headers or {}), msg.data or b""))
         return out
