@@ -105,12 +105,14 @@ class NoticeDispatcher:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
+            self._wake.clear()  # before the work: a wake-up arriving during it is not lost
             try:
                 while await self.dispatch() > 0 and not self._stopping.is_set():
                     pass
             except Exception as exc:  # the database away for a moment: try again at the next round
                 log.warning("notice dispatcher: %s", exc)
-            self._wake.clear()
+            if self._stopping.is_set():
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
 
