@@ -238,11 +238,14 @@ async def start_teilhabecheck(
 
 
 async def change_teilhabecheck(
-    uow_factory: UowFactory, check_id: str, change: Callable[[Teilhabecheck], None]
+    uow_factory: UowFactory,
+    check_id: str,
+    change: Callable[[Teilhabecheck], None],
+    expected_version: int | None = None,
 ) -> Teilhabecheck:
     """Load the analysis, let `change` decide (record a finding, complete a phase, …), save."""
     async with uow_factory() as uow:
-        check = await uow.get(Teilhabecheck, check_id, "Teilhabecheck")
+        check = await uow.get(Teilhabecheck, check_id, "Teilhabecheck", expected_version)
         change(check)
         await uow.save(check)
     return check

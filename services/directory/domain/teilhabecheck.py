@@ -2,9 +2,10 @@
 follow each other: inventory of participation structures, talks with MOs, exchange with the administration,
 written recommendations. Then the recommendations' adoption is followed up.
 
-Rules (German and English): no phase is skipped or completed twice; findings belong to the phase the
-analysis is in; recommendations are written in the last phase; a follow-up names a recommendation that
-exists; texts are 3 to 2000 characters.
+Rules (German and English): no phase is skipped or completed twice, and none ends before the one before
+it; findings belong to the phase the analysis is in; recommendations are written in the last phase, which
+cannot end without one; a follow-up names a recommendation that exists and is not dated before the
+analysis began (the same follow-up sent twice records nothing); texts are 3 to 2000 characters.
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ class Teilhabecheck(Aggregate):
         super().__init__(aggregate_id)
         self.completed: list[TeilhabePhase] = []
         self.started_on: date | None = None
-        self.recommendations: set[str] = set()
+        self.last_completed_on: date | None = None
+        # each recommendation's latest follow-up: (adoption, on, note); (open, None, None) until followed up
+        self.recommendations: dict[str, tuple[Adoption, date | None, str | None]] = {}
 
     @property
     def phase(self) -> TeilhabePhase | None:
@@ -85,6 +88,18 @@ class Teilhabecheck(Aggregate):
                 "Eine Phase kann nicht vor Beginn der Analyse enden.",
                 field="completed_on",
             )
+        if self.last_completed_on is not None and on < self.last_completed_on:
+            before = f"{self.last_completed_on:%d.%m.%Y}"
+            raise InvalidInput(
+                f"A phase cannot end before the one before it (completed on {before}).",
+                f"Eine Phase kann nicht vor der vorigen enden (abgeschlossen am {before}).",
+                field="completed_on",
+            )
+        if phase is TeilhabePhase.RECOMMENDATIONS and not self.recommendations:
+            raise DomainRuleViolation(
+                "Write at least one recommendation before completing the last phase.",
+                "Bitte mindestens eine Empfehlung schreiben, bevor die letzte Phase abgeschlossen wird.",
+            )
         self._record(TeilhabePhaseCompleted(check_id=self.id, phase=phase, completed_on=on))
 
     def recommend(self, recommendation_id: str, text: str, addressee: str | None) -> None:
@@ -110,14 +125,23 @@ class Teilhabecheck(Aggregate):
                 "Diese Empfehlung gibt es in dieser Analyse nicht.",
                 field="recommendation_id",
             )
-        cleaned = note.strip() if note else None
+        assert self.started_on is not None
+        if on < self.started_on:
+            raise InvalidInput(
+                "A follow-up cannot be dated before the analysis began.",
+                "Ein Stand kann nicht vor Beginn der Analyse datiert sein.",
+                field="on",
+            )
+        cleaned = (note.strip() if note else None) or None
+        if self.recommendations[recommendation_id] == (adoption, on, cleaned):
+            return  # the same form sent twice
         self._record(
             TeilhabeRecommendationFollowedUp(
                 check_id=self.id,
                 recommendation_id=recommendation_id,
                 adoption=adoption,
                 on=on,
-                note=cleaned or None,
+                note=cleaned,
             )
         )
 
@@ -134,5 +158,8 @@ class Teilhabecheck(Aggregate):
                 self.started_on = event.started_on
             case TeilhabePhaseCompleted():
                 self.completed.append(event.phase)
+                self.last_completed_on = event.completed_on
             case TeilhabeRecommendationMade():
-                self.recommendations.add(event.recommendation_id)
+                self.recommendations[event.recommendation_id] = (Adoption.OPEN, None, None)
+            case TeilhabeRecommendationFollowedUp():
+                self.recommendations[event.recommendation_id] = (event.adoption, event.on, event.note)

@@ -15,18 +15,20 @@ from pydantic import ValidationError
 from services.directory import handlers, queries
 from services.directory.domain.teilhabecheck import PHASE_DE, PHASES, Teilhabecheck
 from services.directory.entrypoints.api import Staff
-from services.directory.entrypoints.pages import BASE, Errors, errors_of, options, status_of
+from services.directory.entrypoints.pages import BASE, Errors, errors_of, options, status_of, version_of
 from services.directory.entrypoints.teilhabe_api import (
     CheckIn,
     FindingIn,
     FollowUpIn,
+    PhaseIn,
     RecommendationIn,
     Writer,
+    read_check,
 )
 from shared.auth.principal import Principal, Role
 from shared.contracts.directory import TeilhabePhase
 from shared.db import read_transaction
-from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.errors import ConcurrencyError, DomainRuleViolation, InvalidInput, NotFound
 from shared.service import RuntimeDep
 from shared.web.flash import flash
 from shared.web.i18n import N_
@@ -46,7 +48,7 @@ ADOPTIONS = {
     "partly": N_("partly adopted"),
     "rejected": N_("rejected"),
 }
-Problem = (ValidationError, InvalidInput, DomainRuleViolation)
+Problem = (ValidationError, InvalidInput, DomainRuleViolation, ConcurrencyError)
 
 
 def writes(who: Principal) -> bool:
@@ -110,10 +112,7 @@ async def _detail(
     errors: Errors | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    async with read_transaction(runtime.engine) as conn:
-        check = await queries.get_teilhabecheck(conn, check_id)
-    if check is None:
-        raise NotFound(f"Teilhabecheck {check_id} does not exist", f"Teilhabecheck {check_id} gibt es nicht")
+    check = await read_check(runtime, check_id)
     lang = current_language(request)
     done = check["phases_completed"]
     context = {
@@ -149,9 +148,11 @@ async def _change(
     change: Callable[[Teilhabecheck], None],
     done_en: str,
     done_de: str,
+    version: int | None = None,
 ) -> Response:
+    """Apply the change to the version the person saw; a stale page is a 409 with the page shown fresh."""
     try:
-        await handlers.change_teilhabecheck(runtime.uow, check_id, change)
+        await handlers.change_teilhabecheck(runtime.uow, check_id, change, version)
     except Problem as problem:
         return await _detail(request, runtime, who, check_id, errors_of(problem), status_of(problem))
     flash(request, "success", done_en, message_de=done_de)
@@ -179,10 +180,15 @@ async def complete_phase(
         chosen = TeilhabePhase(phase)
     except ValueError:
         raise NotFound(f"No phase {phase!r}", f"Keine Phase {phase!r}") from None
-    day = date.today()
+    form = await request.form()
+    try:
+        body = PhaseIn.model_validate({"completed_on": form.get("completed_on") or None})
+    except ValidationError as problem:
+        return await _detail(request, runtime, who, check_id, errors_of(problem), 422)
+    day = body.completed_on or date.today()
     return await _change(
         request, runtime, who, check_id, lambda c: c.complete_phase(chosen, day),
-        "The phase was completed.", "Die Phase wurde abgeschlossen.",
+        "The phase was completed.", "Die Phase wurde abgeschlossen.", version_of(form),
     )  # fmt: skip
 
 
@@ -212,15 +218,20 @@ async def follow_up(
     form = await request.form()
     try:
         body = FollowUpIn.model_validate(
-            {"adoption": form.get("adoption") or None, "note": str(form.get("note", "")).strip() or None}
+            {
+                "adoption": form.get("adoption") or None,
+                "on": form.get("on") or None,
+                "note": str(form.get("note", "")).strip() or None,
+            }
         )
     except ValidationError as problem:
         return await _detail(request, runtime, who, check_id, errors_of(problem), 422)
-    day = date.today()
+    day = body.on or date.today()
 
     def record(check: Teilhabecheck) -> None:
         check.follow_up(recommendation_id, body.adoption, day, body.note)
 
     return await _change(
-        request, runtime, who, check_id, record, "The follow-up was recorded.", "Der Stand wurde eingetragen."
-    )
+        request, runtime, who, check_id, record,
+        "The follow-up was recorded.", "Der Stand wurde eingetragen.", version_of(form),
+    )  # fmt: skip

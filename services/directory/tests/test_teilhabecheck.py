@@ -121,3 +121,122 @@ async def test_the_teilhabecheck_pages(client: httpx.AsyncClient, tokens: Tokens
     assert 'aria-current="step"' in page and "Schriftliche Empfehlungen" in page
     as_via = await client.post(f"{url}/befund", data={"text": "nicht erlaubt"}, headers=html)
     assert as_via.status_code == 403
+
+
+def test_phases_end_in_order_the_last_needs_a_recommendation_and_follow_ups_are_dated() -> None:
+    check = started()
+    check.complete_phase(TeilhabePhase.INVENTORY, date(2026, 4, 1))
+    with pytest.raises(InvalidInput) as before_previous:
+        check.complete_phase(TeilhabePhase.MO_TALKS, date(2026, 3, 31))
+    assert before_previous.value.field == "completed_on" and "01.04.2026" in before_previous.value.message_de
+    check.complete_phase(TeilhabePhase.MO_TALKS, date(2026, 4, 1))  # the same day is fine
+    check.complete_phase(TeilhabePhase.ADMINISTRATION, date(2026, 6, 1))
+    with pytest.raises(DomainRuleViolation) as empty:
+        check.complete_phase(TeilhabePhase.RECOMMENDATIONS, date(2026, 7, 1))
+    assert "mindestens eine Empfehlung" in empty.value.message_de
+    check.recommend("r-1", "Feste Ansprechperson im Bezirksamt", None)
+    with pytest.raises(InvalidInput) as too_early:
+        check.follow_up("r-1", Adoption.ADOPTED, date(2026, 1, 31), None)
+    assert too_early.value.field == "on"
+    before = check.version
+    check.follow_up("r-1", Adoption.PARTLY, date(2026, 9, 1), " erst ab 2027 ")
+    check.follow_up("r-1", Adoption.PARTLY, date(2026, 9, 1), "erst ab 2027")  # sent twice: nothing new
+    assert check.version == before + 1
+    check.follow_up("r-1", Adoption.ADOPTED, date(2027, 2, 1), None)
+    assert check.recommendations["r-1"] == (Adoption.ADOPTED, date(2027, 2, 1), None)
+
+
+async def test_follow_ups_keep_their_history_and_a_stale_change_is_refused(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    tbb = tokens.headers(Role.TBB)
+    body = {"district": "marzahn_hellersdorf", "social_space": "Hellersdorf-Nord", "started_on": "2026-03-02"}
+    made = await client.post("/teilhabechecks", json=body, headers=tbb)
+    assert made.headers["etag"] == '"1"'
+    url = f"/teilhabechecks/{made.json()['id']}"
+    stale = await client.post(
+        f"{url}/phases/inventory/complete",
+        json={"completed_on": "2026-05-15"},
+        headers={**tbb, "If-Match": '"2"'},
+    )
+    assert stale.status_code == 409 and stale.json()["error"] == "version_conflict"
+    assert (await client.get(url)).json()["phases_completed"] == 0
+    for phase, day in (("inventory", "2026-05-15"), ("mo_talks", "2026-08-31")):
+        done = await client.post(f"{url}/phases/{phase}/complete", json={"completed_on": day}, headers=tbb)
+        assert done.status_code == 200
+    early = await client.post(
+        f"{url}/phases/administration/complete", json={"completed_on": "2026-08-30"}, headers=tbb
+    )
+    assert early.status_code == 422 and early.json()["fields"][0]["field"] == "completed_on"
+    await client.post(
+        f"{url}/phases/administration/complete", json={"completed_on": "2026-10-01"}, headers=tbb
+    )
+    empty = await client.post(f"{url}/phases/recommendations/complete", json={}, headers=tbb)
+    assert empty.status_code == 409 and "Empfehlung" in empty.json()["message_de"]
+    made_rec = await client.post(
+        f"{url}/recommendations", json={"text": "Sprechstunde auf Vietnamesisch"}, headers=tbb
+    )
+    item = made_rec.json()["recommendations"][0]["item_id"]
+    version = made_rec.headers["etag"]
+    steps = [
+        {"adoption": "partly", "on": "2026-11-01", "note": "einmal im Monat"},
+        {"adoption": "adopted", "on": "2027-03-01", "note": None},
+    ]
+    for step in steps:
+        followed = await client.post(
+            f"{url}/recommendations/{item}/follow-up", json=step, headers={**tbb, "If-Match": version}
+        )
+        assert followed.status_code == 200, followed.text
+        version = followed.headers["etag"]
+    again = await client.post(
+        f"{url}/recommendations/{item}/follow-up",
+        json=steps[0],
+        headers={**tbb, "If-Match": made_rec.headers["etag"]},
+    )
+    assert again.status_code == 409  # decided on a state that no longer exists
+    [recommendation] = (await client.get(url)).json()["recommendations"]
+    assert recommendation["adoption"] == "adopted" and recommendation["adoption_on"] == "2027-03-01"
+    assert recommendation["follow_ups"] == [{**steps[0]}, {**steps[1]}]
+    bad = [
+        {"adoption": "maybe"},
+        {"adoption": "adopted", "on": "bald"},
+        {"adoption": "adopted", "on": "2026-01-01"},  # before the analysis began
+    ]
+    for wrong in bad:
+        refused = await client.post(f"{url}/recommendations/{item}/follow-up", json=wrong, headers=tbb)
+        assert refused.status_code == 422, wrong
+    missing = await client.post(f"{url}/recommendations/nothing/follow-up", json=steps[0], headers=tbb)
+    assert missing.status_code == 422 and missing.json()["fields"][0]["field"] == "recommendation_id"
+    assert (
+        await client.post("/teilhabechecks/nothing/findings", json={"text": "abc"}, headers=tbb)
+    ).status_code == 404
+
+
+async def test_the_pages_take_the_day_and_refuse_a_stale_form(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    tbb = {"Accept": "text/html", **tokens.headers(Role.TBB)}
+    made = await client.post(
+        "/verzeichnis/teilhabechecks",
+        data={"district": "neukoelln", "social_space": "Gropiusstadt", "started_on": "2026-02-01"},
+        headers=tbb,
+    )
+    url = made.headers["location"]
+    page = (await client.get(url, headers=tbb)).text
+    assert 'name="completed_on"' in page and 'name="version" value="1"' in page
+    done = await client.post(
+        f"{url}/phase/inventory/abschliessen",
+        data={"completed_on": "2026-03-01", "version": "1"},
+        headers=tbb,
+    )
+    assert done.status_code == 303
+    stale = await client.post(
+        f"{url}/phase/mo_talks/abschliessen", data={"completed_on": "2026-04-01", "version": "1"}, headers=tbb
+    )
+    assert stale.status_code == 409 and "inzwischen geändert" in stale.text
+    wrong_day = await client.post(
+        f"{url}/phase/mo_talks/abschliessen", data={"completed_on": "morgen"}, headers=tbb
+    )
+    assert wrong_day.status_code == 422 and 'id="f-completed_on-error"' in wrong_day.text
+    api = (await client.get(url.replace("/verzeichnis", ""), headers=tokens.headers(Role.TBB))).json()
+    assert api["phases_completed"] == 1
