@@ -111,6 +111,7 @@ async def _detail(
     check_id: str,
     errors: Errors | None = None,
     status: int = 200,
+    values: dict[str, str] | None = None,
 ) -> HTMLResponse:
     check = await read_check(runtime, check_id)
     lang = current_language(request)
@@ -128,6 +129,7 @@ async def _detail(
         "district_label": dict(options("district", lang)),
         "may_write": writes(who),
         "errors": errors or [],
+        "values": values or {},  # what the person typed into a form that came back with errors
         "today": date.today().isoformat(),
         "base": BASE,
         "section": "teilhabe",
@@ -149,26 +151,36 @@ async def _change(
     done_en: str,
     done_de: str,
     version: int | None = None,
+    values: dict[str, str] | None = None,
 ) -> Response:
     """Apply the change to the version the person saw; a stale page is a 409 with the page shown fresh."""
     try:
         await handlers.change_teilhabecheck(runtime.uow, check_id, change, version)
     except Problem as problem:
-        return await _detail(request, runtime, who, check_id, errors_of(problem), status_of(problem))
+        errors = _renamed(errors_of(problem), values)
+        return await _detail(request, runtime, who, check_id, errors, status_of(problem), values)
     flash(request, "success", done_en, message_de=done_de)
     return RedirectResponse(f"{CHECKS}/{check_id}", status_code=303)
+
+
+def _renamed(errors: Errors, values: dict[str, str] | None) -> Errors:
+    """A recommendation's `text` errors belong beside the page's `recommendation` field."""
+    if not values or "recommendation" not in values:
+        return errors
+    return [{**e, "field": "recommendation"} if e["field"] == "text" else e for e in errors]
 
 
 @router.post(CHECKS + "/{check_id}/befund", response_model=None)
 async def finding(request: Request, check_id: str, runtime: RuntimeDep, who: Writer) -> Response:
     form = await request.form()
+    values = {"text": str(form.get("text", "")).strip()}
     try:
-        body = FindingIn.model_validate({"text": str(form.get("text", "")).strip()})
+        body = FindingIn.model_validate(values)
     except ValidationError as problem:
-        return await _detail(request, runtime, who, check_id, errors_of(problem), 422)
+        return await _detail(request, runtime, who, check_id, errors_of(problem), 422, values)
     return await _change(
         request, runtime, who, check_id, lambda c: c.record_finding(body.text),
-        "The finding was recorded.", "Der Befund wurde eingetragen.",
+        "The finding was recorded.", "Der Befund wurde eingetragen.", values=values,
     )  # fmt: skip
 
 
@@ -195,19 +207,22 @@ async def complete_phase(
 @router.post(CHECKS + "/{check_id}/empfehlung", response_model=None)
 async def recommend(request: Request, check_id: str, runtime: RuntimeDep, who: Writer) -> Response:
     form = await request.form()
+    # The page's field is `recommendation`: the finding form beside it has its own `text`.
+    values = {
+        "recommendation": str(form.get("recommendation", "")).strip(),
+        "addressee": str(form.get("addressee", "")).strip(),
+    }
     try:
         body = RecommendationIn.model_validate(
-            {
-                "text": str(form.get("text", "")).strip(),
-                "addressee": str(form.get("addressee", "")).strip() or None,
-            }
+            {"text": values["recommendation"], "addressee": values["addressee"] or None}
         )
     except ValidationError as problem:
-        return await _detail(request, runtime, who, check_id, errors_of(problem), 422)
+        errors = _renamed(errors_of(problem), values)
+        return await _detail(request, runtime, who, check_id, errors, 422, values)
     new_id = str(uuid.uuid4())
     return await _change(
         request, runtime, who, check_id, lambda c: c.recommend(new_id, body.text, body.addressee),
-        "The recommendation was recorded.", "Die Empfehlung wurde eingetragen.",
+        "The recommendation was recorded.", "Die Empfehlung wurde eingetragen.", values=values,
     )  # fmt: skip
 
 

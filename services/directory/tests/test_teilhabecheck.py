@@ -113,7 +113,9 @@ async def test_the_teilhabecheck_pages(client: httpx.AsyncClient, tokens: Tokens
     for phase in ("inventory", "mo_talks", "administration"):
         assert (await client.post(f"{url}/phase/{phase}/abschliessen", headers=tbb)).status_code == 303
     rec = await client.post(
-        f"{url}/empfehlung", data={"text": "Beratung auf Arabisch", "addressee": "Bezirksamt"}, headers=tbb
+        f"{url}/empfehlung",
+        data={"recommendation": "Beratung auf Arabisch", "addressee": "Bezirksamt"},
+        headers=tbb,
     )
     assert rec.status_code == 303
     page = (await client.get(url, headers=tbb)).text
