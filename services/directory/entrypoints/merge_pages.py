@@ -17,14 +17,22 @@ from services.directory import merge_handlers, queries
 from services.directory.domain.merge import MergeOrganisations, likely_duplicates, mergeable_kinds
 from services.directory.entrypoints.api import Staff
 from services.directory.entrypoints.merge_api import MergeIn, preview
-from services.directory.entrypoints.pages import BASE, Errors, errors_of, load, status_of, version_of
+from services.directory.entrypoints.pages import (
+    BASE,
+    LOCALE_DIR,
+    Errors,
+    errors_of,
+    load,
+    status_of,
+    version_of,
+)
 from services.directory.labels import label
 from shared.contracts.directory import OrganisationKind
 from shared.db import read_transaction
 from shared.errors import ConcurrencyError, DomainRuleViolation, InvalidInput
 from shared.service import RuntimeDep
 from shared.web.flash import flash
-from shared.web.i18n import N_
+from shared.web.i18n import N_, translations
 from shared.web.templating import current_language, render
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -85,8 +93,8 @@ async def _choose(
 def _shown(field: str, value: Any, lang: str) -> str:
     if field in ("districts", "fields_of_work", "languages"):
         return ", ".join(label(v, lang) for v in value) or "–"
-    if field == "public_profile":
-        return "✓" if value else "–"
+    if field == "public_profile":  # the words the organisation's page uses
+        return translations(lang, (LOCALE_DIR,)).gettext("yes" if value else "no")
     if field in ("kind", "legal_form"):
         return label(value, lang)
     return str(value or "–")
