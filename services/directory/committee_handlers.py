@@ -12,7 +12,7 @@ from datetime import date
 from services.directory.domain.commands import DissolveCommittee, RecordCommittee, TakeSeat, VacateSeat
 from services.directory.domain.committee import Committee
 from services.directory.domain.contact import ContactPerson
-from services.directory.handlers import UowFactory
+from services.directory.handlers import UowFactory, ensure_no_member_through_a_duplicate
 from services.directory.handlers import _active_organisation as active_organisation
 from shared.errors import InvalidInput
 
@@ -30,6 +30,7 @@ async def take_seat(uow_factory: UowFactory, cmd: TakeSeat) -> Committee:
     async with uow_factory() as uow:
         committee = await uow.get(Committee, cmd.committee_id, WHAT_DE, cmd.expected_version)
         organisation = await active_organisation(uow, cmd.organisation_id)
+        await ensure_no_member_through_a_duplicate(uow, cmd.organisation_id, committee.holds_seat)
         assert organisation.kind is not None
         if cmd.representative_id is not None:
             contact = await uow.get(ContactPerson, cmd.representative_id, "Ansprechperson")

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
-from services.directory import queries
+from services.directory import merge_queries, queries
 from services.directory.domain.commands import (
     AddContactPerson,
     ArchiveOrganisation,
@@ -90,6 +90,19 @@ async def _active_organisation(uow: UnitOfWork, organisation_id: str) -> Organis
     return organisation
 
 
+async def ensure_no_member_through_a_duplicate(
+    uow: UnitOfWork, organisation_id: str, is_member: Callable[[str], bool]
+) -> None:
+    """No double membership through a merge: a duplicate merged into this organisation that is still a
+    member (network, committee) counts as the organisation itself (read in the same transaction)."""
+    for record in (await merge_queries.record_ids(uow.conn, organisation_id))[1:]:
+        if is_member(record):
+            raise DomainRuleViolation(
+                "This organisation is already a member through a duplicate merged into it.",
+                "Diese Organisation ist über eine mit ihr zusammengeführte Dublette bereits Mitglied.",
+            )
+
+
 async def found_network(uow_factory: UowFactory, cmd: FoundNetwork) -> Network:
     async with uow_factory() as uow:
         for organisation_id in dict.fromkeys(cmd.coordinators):
@@ -105,6 +118,7 @@ async def join_network(uow_factory: UowFactory, cmd: JoinNetwork) -> Network:
     async with uow_factory() as uow:
         network = await uow.get(Network, cmd.network_id, "Netzwerk", cmd.expected_version)
         await _active_organisation(uow, cmd.organisation_id)
+        await ensure_no_member_through_a_duplicate(uow, cmd.organisation_id, network.is_member)
         network.join(cmd.organisation_id, cmd.joined_on or date.today())
         await uow.save(network)
     return network

@@ -325,3 +325,39 @@ async def test_the_merge_pages_compare_both_records_first(client: httpx.AsyncCli
     assert "war eine Dublette und wurde mit Elternverein Brücke Neukölln e.V. zusammengeführt" in gone
     assert "Mit einem anderen Eintrag zusammengeführt" in gone and "doppelt" in gone  # its history
     assert "Profil bearbeiten" not in gone and f"/verzeichnis/{duplicate['id']}/zusammenfuehren" not in gone
+
+
+async def test_no_double_membership_through_a_merged_duplicate(client: httpx.AsyncClient) -> None:
+    survivor = await org(client, "Kurdisches Kulturzentrum e.V.")
+    duplicate = await org(client, "Kurdisches Kulturzentrum")
+    coordinator = await org(client, "Yaar e.V.")
+    network = (
+        await client.post("/networks", json={"name": "Migrannet", "coordinators": [coordinator["id"]]})
+    ).json()
+    assert (
+        await client.post(f"/networks/{network['id']}/members", json={"organisation_id": duplicate["id"]})
+    ).status_code == 200
+    committee = (
+        await client.post("/committees", json={"name": "Integrationsbeirat", "kind": "advisory_board"})
+    ).json()
+    seat = await client.post(
+        f"/committees/{committee['id']}/seats", json={"organisation_id": duplicate["id"]}
+    )
+    assert seat.status_code == 200, seat.text
+    merged = await client.post(
+        f"/organisations/{survivor['id']}/merge", json={"absorbed_id": duplicate["id"]}
+    )
+    assert merged.status_code == 200
+
+    page = (await client.get(f"/verzeichnis/{survivor['id']}", headers=HTML)).text
+    assert "Migrannet" in page.split('id="networks-title"')[1]  # the duplicate's membership, shown here
+    joined = await client.post(f"/networks/{network['id']}/members", json={"organisation_id": survivor["id"]})
+    assert joined.status_code == 409 and "Dublette bereits Mitglied" in joined.json()["message_de"]
+    took = await client.post(f"/committees/{committee['id']}/seats", json={"organisation_id": survivor["id"]})
+    assert took.status_code == 409
+    [held] = (await client.get(f"/organisations/{survivor['id']}/committee-seats")).json()
+    assert held["name"] == "Integrationsbeirat" and held["vacated_on"] is None  # shown with the survivor
+    left = await client.post(f"/networks/{network['id']}/members/{duplicate['id']}/leave", json={})
+    assert left.status_code == 200  # the duplicate's membership ends as it was recorded
+    again = await client.post(f"/networks/{network['id']}/members", json={"organisation_id": survivor["id"]})
+    assert again.status_code == 200
