@@ -94,7 +94,8 @@ def _shown(field: str, value: Any, lang: str) -> str:
     if field in ("districts", "fields_of_work", "languages"):
         return ", ".join(label(v, lang) for v in value) or "–"
     if field == "public_profile":  # the words the organisation's page uses
-        return translations(lang, (LOCALE_DIR,)).gettext("yes" if value else "no")
+        gettext = translations(lang, (LOCALE_DIR,)).gettext
+        return gettext("yes") if value else gettext("no")
     if field in ("kind", "legal_form"):
         return label(value, lang)
     return str(value or "–")
