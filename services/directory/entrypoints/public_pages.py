@@ -49,6 +49,12 @@ async def public_list(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     return await render(request, "directory/public_list.html", context)
 
 
+def cell(value: str) -> str:
+    """A cell Excel shows as text: one starting like a formula (=, +, -, @, tab, CR) gets a leading
+    apostrophe, so a name typed as `=HYPERLINK(...)` is never run on a reader's machine."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 @router.get(PUBLIC + ".csv", dependencies=[public(LIMIT)])
 async def public_csv(runtime: RuntimeDep) -> Response:
     """UTF-8 with a byte-order mark and semicolons, so that Excel in Germany opens it as it is."""
@@ -57,7 +63,8 @@ async def public_csv(runtime: RuntimeDep) -> Response:
     writer.writerow(CSV_HEADERS)
     for o in await public_organisations(runtime):
         writer.writerow(
-            [
+            cell(value)
+            for value in [
                 o["name"],
                 label(o["kind"]),
                 label(o["legal_form"]),

@@ -68,3 +68,13 @@ async def test_public_pages_are_rate_limited(client: httpx.AsyncClient) -> None:
     ]
     assert statuses[:-1] == [200] * public_pages.LIMIT.limit and statuses[-1] == 429
     public_pages.LIMIT.reset()
+
+
+async def test_a_name_that_looks_like_a_formula_is_exported_as_text(client: httpx.AsyncClient) -> None:
+    public_pages.LIMIT.reset()
+    body = {**ORG, "name": '=HYPERLINK("http://böse.example";"Klick")', "public_profile": True}
+    assert (await client.post("/organisations", json=body)).status_code == 201
+    exported = await client.get("/oeffentlich/organisationen.csv", headers={"Authorization": ""})
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1][0] == '\'=HYPERLINK("http://böse.example";"Klick")'  # Excel shows it, never runs it
+    assert public_pages.cell("Yaar e.V.") == "Yaar e.V." and public_pages.cell("@sum") == "'@sum"
