@@ -8,10 +8,13 @@ import json
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.directory.domain.commands import RegisterOrganisation, UpdateOrganisationProfile
 from services.directory.domain.merge import merge, merged_profile
 from services.directory.domain.model import Organisation
+from services.directory.merge_projection import MergesProjection, organisation_merges
 from shared.contracts.directory import (
     District,
     FieldOfWork,
@@ -20,8 +23,11 @@ from shared.contracts.directory import (
     OrganisationKind,
     OrganisationMerged,
 )
+from shared.db import read_transaction
 from shared.errors import DomainRuleViolation, InvalidInput
 from shared.platform.natsserver import NatsServer
+from shared.projections import rebuild
+from shared.store import EventStore
 from shared.testing import eventually, stream_messages
 
 # -- the pure domain --------------------------------------------------------------------------------------
@@ -361,3 +367,27 @@ async def test_no_double_membership_through_a_merged_duplicate(client: httpx.Asy
     assert left.status_code == 200  # the duplicate's membership ends as it was recorded
     again = await client.post(f"/networks/{network['id']}/members", json={"organisation_id": survivor["id"]})
     assert again.status_code == 200
+
+
+async def test_the_merges_read_model_rebuilds_to_the_same(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    first, second, third = [await org(client, f"Verein Nummer {n}") for n in (1, 2, 3)]
+    for survivor, absorbed in ((second, first), (third, second)):  # a chain: 1 -> 2 -> 3
+        merged = await client.post(
+            f"/organisations/{survivor['id']}/merge", json={"absorbed_id": absorbed["id"]}
+        )
+        assert merged.status_code == 200
+    assert (await client.get(f"/organisations/{first['id']}")).json()["merged_into"] == third["id"]
+
+    async def rows() -> list[tuple]:  # type: ignore[type-arg]
+        async with read_transaction(engine) as conn:
+            found = await conn.execute(
+                select(organisation_merges).order_by(organisation_merges.c.absorbed_id)
+            )
+            return [tuple(r) for r in found]
+
+    before = await rows()
+    assert len(before) == 2
+    await rebuild(engine, EventStore(), MergesProjection())
+    assert await rows() == before
