@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.directory import handlers, queries
+from services.directory import handlers, merge_queries, queries
 from services.directory.domain.commands import (
     ArchiveOrganisation,
     ChangeLegalForm,
@@ -28,7 +29,7 @@ router = APIRouter(tags=["organisations"])
 
 STAFF = (Role.VIA, Role.TBB, Role.CLD, Role.ADMIN)
 Staff = Annotated[Principal, allow(*STAFF)]
-StaffOrOwnAccount = Annotated[Principal, allow(*STAFF, Role.ORGANISATION)]
+_STAFF_OR_ORGANISATION = allow(*STAFF, Role.ORGANISATION)
 Anyone = Annotated[Principal, allow(*Role)]
 
 
@@ -116,6 +117,23 @@ def expected_version(if_match: str | None) -> int | None:
 
 
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='The ETag you read, e.g. "3"')]
+
+
+async def _own_account(runtime: RuntimeDep, principal: Principal = _STAFF_OR_ORGANISATION) -> Principal:
+    """An organisation account acts for its organisation as the directory knows it today.
+
+    Its token names the record it was made for; if that record was merged into another, the account
+    acts for the survivor (where its profile, contacts and connections now live), not for a record that
+    takes part in nothing any more.
+    """
+    if principal.organisation_id is None:
+        return principal
+    async with read_transaction(runtime.engine) as conn:
+        current = await merge_queries.survivor_of(conn, principal.organisation_id)
+    return principal if current == principal.organisation_id else replace(principal, organisation_id=current)
+
+
+StaffOrOwnAccount = Annotated[Principal, Depends(_own_account)]
 
 
 def ensure_may_act_for(principal: Principal, organisation_id: str) -> None:

@@ -15,6 +15,7 @@ from services.directory.domain.commands import RegisterOrganisation, UpdateOrgan
 from services.directory.domain.merge import merge, merged_profile
 from services.directory.domain.model import Organisation
 from services.directory.merge_projection import MergesProjection, organisation_merges
+from shared.auth.principal import Role
 from shared.contracts.directory import (
     District,
     FieldOfWork,
@@ -28,7 +29,7 @@ from shared.errors import DomainRuleViolation, InvalidInput
 from shared.platform.natsserver import NatsServer
 from shared.projections import rebuild
 from shared.store import EventStore
-from shared.testing import eventually, stream_messages
+from shared.testing import Tokens, eventually, stream_messages
 
 # -- the pure domain --------------------------------------------------------------------------------------
 
@@ -367,6 +368,30 @@ async def test_no_double_membership_through_a_merged_duplicate(client: httpx.Asy
     assert left.status_code == 200  # the duplicate's membership ends as it was recorded
     again = await client.post(f"/networks/{network['id']}/members", json={"organisation_id": survivor["id"]})
     assert again.status_code == 200
+
+
+async def test_an_account_made_for_a_merged_duplicate_acts_for_the_survivor(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    survivor = await org(client, "Afrikanischer Frauenverein e.V.")
+    duplicate = await org(client, "Afrikanischer Frauenverein")
+    stranger = await org(client, "Yaar e.V.")
+    account = tokens.headers(Role.ORGANISATION, organisation_id=duplicate["id"])
+    s_url, d_url = f"/organisations/{survivor['id']}", f"/organisations/{duplicate['id']}"
+    assert (await client.get(s_url, headers=account)).status_code == 403  # not yet its organisation
+    assert (await client.get(d_url, headers=account)).status_code == 200
+
+    merged = await client.post(f"{s_url}/merge", json={"absorbed_id": duplicate["id"]})
+    assert merged.status_code == 200
+
+    # The account now reads and edits the record its organisation lives on, and still nothing else.
+    assert (await client.get(s_url, headers=account)).status_code == 200
+    edited = await client.patch(s_url, json={"languages": ["fr"]}, headers=account)
+    assert edited.status_code == 200 and edited.json()["languages"] == ["fr"]
+    page = await client.get(f"/verzeichnis/{survivor['id']}", headers={**HTML, **account})
+    assert page.status_code == 200 and "Afrikanischer Frauenverein e.V." in page.text
+    assert (await client.get(f"/organisations/{stranger['id']}", headers=account)).status_code == 403
+    assert (await client.get(d_url, headers=account)).status_code == 403  # the old record is history
 
 
 async def test_the_merges_read_model_rebuilds_to_the_same(
