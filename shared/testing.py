@@ -11,12 +11,14 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nats
 import pytest
 import uvicorn
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -24,10 +26,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.auth.login import embedded_issuer
+from shared.auth.login import LoginConfig, create_login_app, embedded_issuer
 from shared.auth.principal import Role
 from shared.db import make_engine
-from shared.platform.natsserver import NatsServer
+from shared.platform.natsserver import NatsServer, free_port
+from shared.settings import Settings
 
 POSTGRES_ENV = "IKMO_TEST_POSTGRES_URL"
 
@@ -227,3 +230,30 @@ needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="no /usr/bin/chromium: install Debian's chromium package to run browser tests",
 )
+
+
+@contextmanager
+def service_with_sign_in(
+    service: str, build_app: Callable[[Settings], FastAPI], data_dir: Path, nats_url: str
+) -> Iterator[tuple[str, str]]:
+    """The embedded sign-in app and one service under uvicorn on free ports, as `ikmo up` runs them.
+
+    Yields (sign-in URL, service URL); both share `data_dir`, so the service trusts the sign-in's keys.
+    The password hasher is cheap, because a browser test signs in often and proves nothing about argon2.
+    """
+    login_port, service_port = free_port(), free_port()
+    auth_url = f"http://127.0.0.1:{login_port}"
+    service_urls = {service: f"http://127.0.0.1:{service_port}"}
+    config = LoginConfig(data_dir=data_dir, public_url=auth_url, service_urls=service_urls)
+    login_app = create_login_app(config, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    settings = Settings(data_dir=data_dir, nats_url=nats_url, auth_url=auth_url, service_urls=service_urls)
+    with Served(login_app, login_port) as login, Served(build_app(settings), service_port) as served:
+        yield login.url, served.url
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where browser tests put their screenshots: a temporary folder, or IKMO_SCREENSHOTS to keep them."""
+    folder = Path(os.environ.get("IKMO_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -6,7 +6,6 @@ Screenshots go to a temporary folder (IKMO_SCREENSHOTS names another one to keep
 
 from __future__ import annotations
 
-import os
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,13 +65,6 @@ def servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
     service_app = directory_service(data_dir, auth_url, service_urls, config.issuer_url)
     with Served(login_app, login_port) as login, Served(service_app, service_port) as service:
         yield login.url, service.url
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("IKMO_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def test_sign_in_with_a_wrong_then_the_right_password_in_german_and_english(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from services.directory.tests.test_browser import servers, shots, sign_in  # noqa: F401 (fixtures)
+from services.directory.tests.test_browser import servers, sign_in  # noqa: F401 (fixtures)
 from shared.auth.login import mint_for_script
 from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 
@@ -31,7 +31,7 @@ def register(api: httpx.Client, name: str, kind: str = "mo") -> str:
 
 def test_a_committee_is_entered_gains_a_seat_with_its_representative_who_gives_it_up(
     servers: tuple[str, str],  # noqa: F811
-    shots: Path,  # noqa: F811
+    shots: Path,
     tmp_path: Path,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -93,7 +93,7 @@ def test_a_committee_is_entered_gains_a_seat_with_its_representative_who_gives_i
 
 def test_a_contact_person_and_a_cooperation_on_the_organisation_page(
     servers: tuple[str, str],  # noqa: F811
-    shots: Path,  # noqa: F811
+    shots: Path,
     tmp_path: Path,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright

@@ -12,7 +12,7 @@ import io
 import re
 from pathlib import Path
 
-from services.directory.tests.test_browser import servers, shots, sign_in  # noqa: F401 (fixtures)
+from services.directory.tests.test_browser import servers, sign_in  # noqa: F401 (fixtures)
 from services.directory.tests.test_browser_connections import api_for
 from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 
@@ -21,7 +21,7 @@ pytestmark = needs_chromium
 
 def test_a_duplicate_is_merged_after_comparing_and_its_addresses_lead_to_the_survivor(
     servers: tuple[str, str],  # noqa: F811
-    shots: Path,  # noqa: F811
+    shots: Path,
     tmp_path: Path,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright

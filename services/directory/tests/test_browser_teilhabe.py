@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from services.directory.tests.test_browser import servers, shots  # noqa: F401 (fixtures)
+from services.directory.tests.test_browser import servers  # noqa: F401 (fixtures)
 from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 
 pytestmark = needs_chromium
@@ -27,7 +27,7 @@ def sign_in_as(page: Any, service_url: str, path: str, user: str) -> None:
 
 def test_an_analysis_goes_through_its_phases_and_its_recommendation_is_followed_up(
     servers: tuple[str, str],  # noqa: F811
-    shots: Path,  # noqa: F811
+    shots: Path,
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 

@@ -7,7 +7,6 @@ Screenshots go to a temporary folder (IKMO_SCREENSHOTS names another one to keep
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -15,40 +14,22 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from argon2 import PasswordHasher
 
 from services.events.app import build_app
 from services.events.entrypoints import public_pages
-from shared.auth.login import LoginConfig, create_login_app
-from shared.platform.natsserver import NatsServer, free_port
-from shared.settings import Settings
-from shared.testing import CHROMIUM, CHROMIUM_ARGS, Served, needs_chromium
+from shared.platform.natsserver import NatsServer
+from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium, service_with_sign_in
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture
 def servers(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, str]]:
-    data_dir = tmp_path / "data"
-    login_port, service_port = free_port(), free_port()
-    auth_url = f"http://127.0.0.1:{login_port}"
-    service_urls = {"events": f"http://127.0.0.1:{service_port}"}
-    config = LoginConfig(data_dir=data_dir, public_url=auth_url, service_urls=service_urls)
-    login_app = create_login_app(config, hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    settings = Settings(
-        data_dir=data_dir, nats_url=nats_server.url, auth_url=auth_url, service_urls=service_urls
-    )
+    """The sign-in app and the events service (data in `tmp_path / "data"`), public rate limits reset."""
     public_pages.READ_LIMIT.reset()
     public_pages.FORM_LIMIT.reset()
-    with Served(login_app, login_port) as login, Served(build_app(settings), service_port) as service:
-        yield login.url, service.url
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("IKMO_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    with service_with_sign_in("events", build_app, tmp_path / "data", nats_server.url) as urls:
+        yield urls
 
 
 def local(days: int, hour: int) -> str:
