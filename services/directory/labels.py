@@ -7,11 +7,11 @@ from enum import StrEnum
 from shared.contracts.directory import (
     CommitteeKind,
     ContactRole,
-    District,
     FieldOfWork,
     LegalForm,
     OrganisationKind,
 )
+from shared.web.vocabulary import DISTRICTS, label_in
 
 KINDS = {
     OrganisationKind.MO: ("Migrant*innenorganisation (MO)", "Migrant organisation (MO)"),
@@ -35,21 +35,6 @@ LEGAL_FORMS = {
     LegalForm.GBR: ("GbR", "Civil-law partnership (GbR)"),
     LegalForm.NONE: ("ohne Rechtsform", "No legal form"),
     LegalForm.OTHER: ("andere", "Other"),
-}
-
-DISTRICTS = {
-    District.MITTE: ("Mitte", "Mitte"),
-    District.FRIEDRICHSHAIN_KREUZBERG: ("Friedrichshain-Kreuzberg", "Friedrichshain-Kreuzberg"),
-    District.PANKOW: ("Pankow", "Pankow"),
-    District.CHARLOTTENBURG_WILMERSDORF: ("Charlottenburg-Wilmersdorf", "Charlottenburg-Wilmersdorf"),
-    District.SPANDAU: ("Spandau", "Spandau"),
-    District.STEGLITZ_ZEHLENDORF: ("Steglitz-Zehlendorf", "Steglitz-Zehlendorf"),
-    District.TEMPELHOF_SCHOENEBERG: ("Tempelhof-Schöneberg", "Tempelhof-Schöneberg"),
-    District.NEUKOELLN: ("Neukölln", "Neukölln"),
-    District.TREPTOW_KOEPENICK: ("Treptow-Köpenick", "Treptow-Köpenick"),
-    District.MARZAHN_HELLERSDORF: ("Marzahn-Hellersdorf", "Marzahn-Hellersdorf"),
-    District.LICHTENBERG: ("Lichtenberg", "Lichtenberg"),
-    District.REINICKENDORF: ("Reinickendorf", "Reinickendorf"),
 }
 
 FIELDS_OF_WORK = {
@@ -116,10 +101,6 @@ VOCABULARY: dict[str, dict] = {  # type: ignore[type-arg]
 }
 
 
-def label(value: StrEnum | str, lang: str = "de") -> str:
-    """The label of any vocabulary value in German (default) or English; the value itself if unknown."""
-    for table in VOCABULARY.values():
-        if value in table:
-            de, en = table[value]
-            return en if lang == "en" else de
-    return str(value)
+def label(value: StrEnum | str | None, lang: str = "de") -> str:
+    """The label of any directory vocabulary value in German (default) or English."""
+    return label_in(VOCABULARY, value, lang)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from shared.web.vocabulary import BERLIN
+
 VIA_ADDRESS = "VIA Berlin/Brandenburg e.V., Petersburger Straße 92, 10247 Berlin"
 WAIT_FOR_DIRECTORY = 60.0  # seconds: the directory's organisations arrive over the bus
 

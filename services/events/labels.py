@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
 
-from shared.contracts.directory import District
 from shared.contracts.events import EventFormat, EventStatus, FundingLine, RegistrationStatus, Topic
+from shared.web.vocabulary import DISTRICTS, label_in, local
 
 FORMATS = {
     EventFormat.QUALIFICATION_SEMINAR: ("Qualifizierungsseminar", "Qualification seminar"),
@@ -77,21 +76,6 @@ REGISTRATION_STATUSES = {
     RegistrationStatus.CANCELLED: ("storniert", "cancelled"),
 }
 
-DISTRICTS = {
-    District.MITTE: ("Mitte", "Mitte"),
-    District.FRIEDRICHSHAIN_KREUZBERG: ("Friedrichshain-Kreuzberg", "Friedrichshain-Kreuzberg"),
-    District.PANKOW: ("Pankow", "Pankow"),
-    District.CHARLOTTENBURG_WILMERSDORF: ("Charlottenburg-Wilmersdorf", "Charlottenburg-Wilmersdorf"),
-    District.SPANDAU: ("Spandau", "Spandau"),
-    District.STEGLITZ_ZEHLENDORF: ("Steglitz-Zehlendorf", "Steglitz-Zehlendorf"),
-    District.TEMPELHOF_SCHOENEBERG: ("Tempelhof-Schöneberg", "Tempelhof-Schöneberg"),
-    District.NEUKOELLN: ("Neukölln", "Neukölln"),
-    District.TREPTOW_KOEPENICK: ("Treptow-Köpenick", "Treptow-Köpenick"),
-    District.MARZAHN_HELLERSDORF: ("Marzahn-Hellersdorf", "Marzahn-Hellersdorf"),
-    District.LICHTENBERG: ("Lichtenberg", "Lichtenberg"),
-    District.REINICKENDORF: ("Reinickendorf", "Reinickendorf"),
-}
-
 VOCABULARY: dict[str, dict] = {  # type: ignore[type-arg]
     "format": FORMATS,
     "topic": TOPICS,
@@ -103,23 +87,8 @@ VOCABULARY: dict[str, dict] = {  # type: ignore[type-arg]
 
 
 def label(value: StrEnum | str | None, lang: str = "de") -> str:
-    """The label of any vocabulary value in German (default) or English; the value itself if unknown."""
-    if value is None:
-        return ""
-    for table in VOCABULARY.values():
-        if value in table:
-            de, en = table[value]
-            return en if lang == "en" else de
-    return str(value)
-
-
-BERLIN = ZoneInfo("Europe/Berlin")  # people read times in their own city's time
-
-
-def local(moment: datetime) -> datetime:
-    if moment.tzinfo is None:  # SQLite hands times back without their zone; they are stored in UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(BERLIN)
+    """The label of any events vocabulary value in German (default) or English."""
+    return label_in(VOCABULARY, value, lang)
 
 
 def timespan(starts_at: datetime, ends_at: datetime, lang: str = "de") -> str:

@@ -10,7 +10,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -48,8 +47,8 @@ from shared.web.errors import field_errors
 from shared.web.flash import flash
 from shared.web.i18n import N_, translations
 from shared.web.templating import current_language, render
+from shared.web.vocabulary import BERLIN
 
-BERLIN = ZoneInfo("Europe/Berlin")  # people read times in their own city's time
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
 router = APIRouter(tags=["pages"], include_in_schema=False)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -46,8 +45,8 @@ from shared.vault import scrub_after_erasure
 from shared.web.flash import flash
 from shared.web.i18n import N_
 from shared.web.templating import current_language, render
+from shared.web.vocabulary import BERLIN
 
-BERLIN = ZoneInfo("Europe/Berlin")
 LOCALE_DIR = Path(__file__).parent.parent / "locale"
 router = APIRouter(tags=["pages"], include_in_schema=False)
 BASE = "/veranstaltungen"
