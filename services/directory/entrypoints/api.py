@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.directory import handlers, merge_queries, queries
@@ -22,8 +22,9 @@ from shared.auth.principal import Principal, Role
 from shared.auth.verify import Forbidden
 from shared.contracts.directory import District, FieldOfWork, LegalForm, OrganisationKind
 from shared.db import read_transaction
-from shared.errors import InvalidInput, NotFound
+from shared.errors import NotFound
 from shared.service import RuntimeDep
+from shared.web.forms import IfMatch, expected_version
 
 router = APIRouter(tags=["organisations"])
 
@@ -100,23 +101,6 @@ class Change(BaseModel):
     at: datetime
     actor: str | None
     data: dict[str, Any]
-
-
-def expected_version(if_match: str | None) -> int | None:
-    """`If-Match: "3"` (as sent back from the ETag) -> 3; absent -> no check."""
-    if if_match is None:
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise InvalidInput(
-            'If-Match must be the version from the ETag, e.g. "3".',
-            'If-Match muss die Version aus dem ETag sein, z. B. "3".',
-            field="If-Match",
-        )
-    return int(value)
-
-
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='The ETag you read, e.g. "3"')]
 
 
 async def _own_account(runtime: RuntimeDep, principal: Principal = _STAFF_OR_ORGANISATION) -> Principal:

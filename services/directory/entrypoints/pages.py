@@ -40,11 +40,11 @@ from shared.auth.people import actor_names
 from shared.auth.principal import Principal
 from shared.contracts.directory import COOPERATING_KINDS, District, FieldOfWork, LegalForm, OrganisationKind
 from shared.db import read_transaction
-from shared.errors import ConcurrencyError, DomainRuleViolation, IkmoError, InvalidInput, NotFound
+from shared.errors import ConcurrencyError, DomainRuleViolation, InvalidInput, NotFound
 from shared.service import RuntimeDep
 from shared.vault import Vault
-from shared.web.errors import field_errors
 from shared.web.flash import flash
+from shared.web.forms import Errors, errors_of, options_of, status_of, version_of
 from shared.web.i18n import N_, translations
 from shared.web.templating import current_language, render
 from shared.web.vocabulary import BERLIN
@@ -54,7 +54,6 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 BASE = "/verzeichnis"
 PAGE_SIZE = 25
-Errors = list[dict[str, str]]
 
 
 CHANGE_LABELS = {
@@ -112,8 +111,8 @@ def choice(enum: type[E], raw: str, field: str) -> E | None:
 
 
 def options(vocabulary: str, lang: str) -> list[tuple[str, str]]:
-    """(value, label) pairs of a vocabulary in the page's language, in the vocabulary's order."""
-    return [(str(value), de if lang == "de" else en) for value, (de, en) in VOCABULARY[vocabulary].items()]
+    """(value, label) pairs of one of the directory's vocabularies in the page's language."""
+    return options_of(VOCABULARY[vocabulary], lang)
 
 
 def form_values(form: FormData) -> dict[str, Any]:
@@ -130,12 +129,6 @@ def form_values(form: FormData) -> dict[str, Any]:
     }
 
 
-STALE = {
-    "field": "request",
-    "message": "Someone else changed this meanwhile. Check the current state, then try again.",
-    "message_de": "Jemand anderes hat den Eintrag inzwischen geändert. "
-    "Prüfen Sie den aktuellen Stand und versuchen Sie es dann erneut.",
-}
 STALE_PROFILE = {
     "field": "request",
     "message": "Someone else changed this profile meanwhile. Your entries are kept below; the saved profile "
@@ -144,20 +137,6 @@ STALE_PROFILE = {
     "gespeicherten Stand zeigt die Seite der Organisation. Wenn Sie erneut speichern, ersetzen Ihre "
     "Eingaben ihn.",
 }
-
-
-def errors_of(problem: ValidationError | IkmoError) -> Errors:
-    if isinstance(problem, ValidationError):
-        return field_errors(list(problem.errors()))
-    if isinstance(problem, ConcurrencyError):  # the store's version numbers mean nothing to a person
-        return [STALE]
-    field = problem.field if isinstance(problem, InvalidInput) and problem.field else "request"
-    return [{"field": field, "message": problem.message_en, "message_de": problem.message_de}]
-
-
-def status_of(problem: ValidationError | IkmoError) -> int:
-    """422 for what the person typed, 409 for a stale form or a rule of the organisation's state."""
-    return 422 if isinstance(problem, ValidationError) else problem.status_code
 
 
 def not_found(organisation_id: str) -> NotFound:
@@ -172,11 +151,6 @@ async def load(runtime: RuntimeDep, organisation_id: str) -> dict[str, Any]:
     if found is None:
         raise not_found(organisation_id)
     return found
-
-
-def version_of(form: FormData) -> int | None:
-    raw = str(form.get("version", ""))
-    return int(raw) if raw.isdigit() else None
 
 
 async def form_page(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.events import handlers, notices, queries, replica
@@ -31,10 +31,11 @@ from shared.contracts.events import (
     Topic,
 )
 from shared.db import read_transaction
-from shared.errors import InvalidInput, NotFound
+from shared.errors import NotFound
 from shared.service import Runtime, RuntimeDep
 from shared.settings import SERVICE_PORTS
 from shared.vault import scrub_after_erasure
+from shared.web.forms import IfMatch, expected_version
 
 router = APIRouter(tags=["events"])
 
@@ -239,23 +240,6 @@ class NoticeOut(BaseModel):
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
-
-
-def expected_version(if_match: str | None) -> int | None:
-    """`If-Match: "3"` (as sent back from the ETag) -> 3; absent -> no check."""
-    if if_match is None:
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise InvalidInput(
-            'If-Match must be the version from the ETag, e.g. "3".',
-            'If-Match muss die Version aus dem ETag sein, z. B. "3".',
-            field="If-Match",
-        )
-    return int(value)
-
-
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='The ETag you read, e.g. "3"')]
 
 
 def links(runtime: Runtime) -> notices.Links:

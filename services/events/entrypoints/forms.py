@@ -1,35 +1,18 @@
-"""What every page of the events service does with a form: choices in the page's language, and the
-errors of a refused command placed beside their fields (the API's own messages, never different ones)."""
+"""What the events service's pages show of its vocabularies and events: choices in the page's language,
+labels and Berlin times. (Errors beside fields and form versions come from shared/web/forms.py.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from services.events import handlers
 from services.events.labels import VOCABULARY, label, local, moment, month, timespan
-from shared.errors import IkmoError, InvalidInput
-from shared.web.errors import field_errors
-
-Errors = list[dict[str, str]]
+from shared.web.forms import options_of
 
 
 def options(vocabulary: str, lang: str) -> list[tuple[str, str]]:
-    """(value, label) pairs of a vocabulary in the page's language, in the vocabulary's order."""
-    return [(str(value), de if lang == "de" else en) for value, (de, en) in VOCABULARY[vocabulary].items()]
-
-
-def errors_of(problem: ValidationError | IkmoError) -> Errors:
-    if isinstance(problem, ValidationError):
-        return field_errors([dict(e) for e in problem.errors()])
-    field = problem.field if isinstance(problem, InvalidInput) and problem.field else "request"
-    return [{"field": field, "message": problem.message_en, "message_de": problem.message_de}]
-
-
-def status_of(problem: ValidationError | IkmoError) -> int:
-    """422 for what the person typed, 409 for a stale form or a rule of the event's state."""
-    return 422 if isinstance(problem, ValidationError) else problem.status_code
+    """(value, label) pairs of one of the events service's vocabularies in the page's language."""
+    return options_of(VOCABULARY[vocabulary], lang)
 
 
 def shown(event: dict[str, Any], lang: str) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from services.events.entrypoints.api import (
     register_person,
     wake_dispatcher,
 )
-from services.events.entrypoints.forms import Errors, errors_of, options, shown, status_of
+from services.events.entrypoints.forms import options, shown
 from services.events.labels import VOCABULARY, label, local, moment
 from shared.auth.access import public
 from shared.auth.principal import Principal
@@ -43,6 +43,7 @@ from shared.errors import ConcurrencyError, DomainRuleViolation, IkmoError, Inva
 from shared.service import Runtime, RuntimeDep
 from shared.vault import scrub_after_erasure
 from shared.web.flash import flash
+from shared.web.forms import Errors, errors_of, status_of, version_of
 from shared.web.i18n import N_
 from shared.web.templating import current_language, render
 from shared.web.vocabulary import BERLIN
@@ -170,11 +171,6 @@ async def load(runtime: Runtime, event_id: str) -> dict[str, Any]:
     if found is None:
         raise not_found(event_id)
     return found
-
-
-def version_of(form: FormData) -> int | None:
-    raw = str(form.get("version", ""))
-    return int(raw) if raw.isdigit() else None
 
 
 async def choices(runtime: Runtime, lang: str) -> dict[str, Any]:

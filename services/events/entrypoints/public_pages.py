@@ -18,13 +18,14 @@ from starlette.datastructures import FormData
 from services.events import handlers, ical, queries, replica
 from services.events.domain.model import token_hash
 from services.events.entrypoints.api import PublicRegistrationIn, links, register_person, wake_dispatcher
-from services.events.entrypoints.forms import errors_of, options, shown, status_of
+from services.events.entrypoints.forms import options, shown
 from services.events.labels import VOCABULARY, label
 from shared.auth.access import public
 from shared.db import read_transaction
 from shared.errors import DomainRuleViolation, InvalidInput, NotFound
 from shared.service import Runtime, RuntimeDep
 from shared.web.flash import flash
+from shared.web.forms import errors_of, status_of
 from shared.web.ratelimit import RateLimiter
 from shared.web.templating import current_language, render
 
