@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 WRITE_OPTION = "ikmo_write"
@@ -63,6 +63,21 @@ async def read_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection
     """One read-only transaction (a consistent snapshot on both databases)."""
     async with engine.connect() as conn, conn.begin():
         yield conn
+
+
+async def queue_behind(conn: AsyncConnection, scope: int, key: str) -> None:
+    """Make writers of the same `key` (within `scope`, a 32-bit number per kind of rule) wait for each other
+    until commit.
+
+    For a rule that a command checks against a read model before it appends (two organisations cooperate
+    only once in a field): on PostgreSQL the check then sees what an earlier writer committed, instead of
+    two transactions both checking before either commits. SQLite's write transactions (BEGIN IMMEDIATE)
+    already run one at a time. Two 32-bit keys, a key space apart from the store's one 64-bit append lock.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:scope, hashtext(:key))"), {"scope": scope, "key": key}
+        )
 
 
 async def create_tables(engine: AsyncEngine, *metadatas: MetaData) -> None:

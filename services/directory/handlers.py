@@ -24,11 +24,13 @@ from services.directory.domain.model import Organisation
 from services.directory.domain.network import Network
 from services.directory.domain.teilhabecheck import Teilhabecheck
 from shared.contracts.directory import District, FieldOfWork
+from shared.db import queue_behind
 from shared.errors import ConcurrencyError, DomainRuleViolation
 from shared.store.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
 WHAT_DE = "Organisation"
+COOPERATION_LOCK_SCOPE = 0xC0_0B  # writers of one pair and field queue for the "only once" check
 
 
 async def register_organisation(uow_factory: UowFactory, cmd: RegisterOrganisation) -> Organisation:
@@ -210,6 +212,7 @@ async def start_cooperation(
     started_on: date | None,
 ) -> Cooperation:
     async with uow_factory() as uow:
+        await queue_behind(uow.conn, COOPERATION_LOCK_SCOPE, f"{organisation_id}|{partner_id}|{field}")
         organisation = await _active_organisation(uow, organisation_id)
         partner = await _active_organisation(uow, partner_id)
         assert organisation.kind is not None and partner.kind is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import httpx
@@ -73,6 +74,17 @@ async def test_cooperations_over_http(client: httpx.AsyncClient) -> None:
     assert again.status_code == 201  # after the end, they may cooperate again
     of_office = (await client.get(f"/organisations/{office}/cooperations")).json()
     assert len(of_office) == 3 and of_office[-1]["ended_on"] == "2026-06-30"  # current ones first
+
+
+async def test_the_same_cooperation_started_at_once_is_recorded_once(client: httpx.AsyncClient) -> None:
+    """Six people record the same cooperation in the same moment: on PostgreSQL each request checks the
+    read model in its own transaction, so without queueing every one of them would see none yet."""
+    mo = await org(client, "Yaar e.V.", "mo")
+    jobcenter = await org(client, "Jobcenter Friedrichshain-Kreuzberg", "labour_market_actor")
+    body = {"organisation_id": mo, "partner_id": jobcenter, "field_of_work": "labour_market"}
+    answers = await asyncio.gather(*(client.post("/cooperations", json=body) for _ in range(6)))
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409, 409]
+    assert len((await client.get(f"/organisations/{mo}/cooperations")).json()) == 1
 
 
 async def test_cooperations_on_the_organisation_page(client: httpx.AsyncClient) -> None:
