@@ -137,6 +137,8 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/events/{event_id}/registrations"): VIA_WRITES,
         ("POST", "/events/{event_id}/registrations/{registration_id}/cancel"): VIA_WRITES,
         ("POST", "/events/{event_id}/registrations/{registration_id}/erase"): VIA_WRITES,
+        ("POST", "/events/{event_id}/registrations/{registration_id}/attendance"): VIA_WRITES,
+        ("DELETE", "/events/{event_id}/registrations/{registration_id}/attendance"): VIA_WRITES,
         ("GET", "/notices"): VIA_WRITES,
         ("GET", "/organisations"): STAFF,
         ("GET", "/networks"): STAFF,
@@ -157,6 +159,9 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/veranstaltungen/{event_id}/anmeldungen"): VIA_WRITES,
         ("POST", "/veranstaltungen/{event_id}/anmeldungen/{registration_id}/stornieren"): VIA_WRITES,
         ("POST", "/veranstaltungen/{event_id}/anmeldungen/{registration_id}/loeschen"): VIA_WRITES,
+        ("GET", "/veranstaltungen/{event_id}/einlass"): VIA_WRITES,  # names at the door: VIA's
+        ("POST", "/veranstaltungen/{event_id}/einlass/{registration_id}"): VIA_WRITES,
+        ("POST", "/veranstaltungen/{event_id}/einlass/{registration_id}/zuruecknehmen"): VIA_WRITES,
         # The public calendar, its feed, registration and the personal link: rate limited, no sign-in.
         ("GET", "/oeffentlich/veranstaltungen"): PUBLIC,
         ("GET", "/oeffentlich/veranstaltungen.ics"): PUBLIC,

@@ -15,7 +15,7 @@ from services.events.entrypoints.api import router
 from services.events.entrypoints.consumers import directory_consumer
 from services.events.mail import MailSettings, NoticeDispatcher
 from services.events.projections import CalendarProjection
-from shared.contracts.events import EVENT_EVENTS, REGISTRATION_EVENTS
+from shared.contracts.events import EVENT_EVENTS, PARTICIPATION_EVENTS, REGISTRATION_EVENTS
 from shared.db import create_tables
 from shared.domain import EventRegistry
 from shared.service import Runtime, ServiceDefinition, create_app
@@ -25,7 +25,7 @@ definition = ServiceDefinition(
     name="events",
     title="IKMO Veranstaltungen / Events (VIA)",
     description="VIA's calendar: seminars, workshops, Fachtage and talks, registrations with a waitlist.",
-    registry=EventRegistry(*EVENT_EVENTS, *REGISTRATION_EVENTS),
+    registry=EventRegistry(*EVENT_EVENTS, *REGISTRATION_EVENTS, *PARTICIPATION_EVENTS),
     routers=[public_pages.router, pages.router, router],
     projections=[CalendarProjection()],
     consumers=[directory_consumer],

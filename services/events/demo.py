@@ -308,5 +308,7 @@ async def load_demo(client: httpx.AsyncClient) -> int:
             reason = "Die Referentin ist erkrankt; ein neuer Termin folgt (Demo)."
             (await client.post(f"{url}/cancel", json={"reason": reason})).raise_for_status()
         elif fate == "completed":
+            for registration_id in ids[:-1]:  # everyone came but the last (a no-show)
+                (await client.post(f"{url}/registrations/{registration_id}/attendance")).raise_for_status()
             (await client.post(f"{url}/complete")).raise_for_status()
     return len(planned)

@@ -245,3 +245,33 @@ async def erase_registration(
         return event
 
     return await retrying(attempt)
+
+
+# -- attendance ---------------------------------------------------------------------------------------------
+
+
+async def check_in(
+    uow_factory: UowFactory, event_id: str, registration_id: str, clock: Clock | None = None
+) -> tuple[Event, bool]:
+    """Someone is at the door. Like a registration it does not depend on what the tapping person saw, so
+    a conflict with another check-in of the same event is decided again. The clock is looked up when
+    called (`utc_now` of this module), so a test can move the service's time to the event's day."""
+    now = (clock or utc_now)()
+    return await _attendance_step(uow_factory, event_id, lambda e: e.check_in(registration_id, now))
+
+
+async def undo_check_in(uow_factory: UowFactory, event_id: str, registration_id: str) -> tuple[Event, bool]:
+    return await _attendance_step(uow_factory, event_id, lambda e: e.undo_check_in(registration_id))
+
+
+async def _attendance_step(
+    uow_factory: UowFactory, event_id: str, decide: Callable[[Event], bool]
+) -> tuple[Event, bool]:
+    async def attempt() -> tuple[Event, bool]:
+        async with uow_factory() as uow:
+            event = await _load(uow, event_id)
+            changed = decide(event)
+            await uow.save(event)
+        return event, changed
+
+    return await retrying(attempt)

@@ -81,6 +81,18 @@ registrations = Table(
     Column("erased", Boolean, nullable=False, default=False),
 )
 
+# Who took part (one row per registration checked in at least once): kept apart from the registrations so
+# that it grows with attendance and feedback without touching the waitlist's table.
+participation = Table(
+    "event_participation",
+    metadata,
+    Column("registration_id", String(36), primary_key=True),
+    Column("event_id", String(36), nullable=False, index=True),
+    Column("attended", Boolean, nullable=False),
+    Column("attended_at", DateTime(timezone=True), nullable=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
 _DETAILS = (
     "title",
     "format",
@@ -194,6 +206,38 @@ class CalendarProjection:
                     .values(erased=True, changed_at=at)
                 )
                 await self._touch(conn, recorded)
+            case "attended" | "attendance_withdrawn":
+                await self._participation(
+                    conn,
+                    data,
+                    at,
+                    attended=kind == "attended",
+                    attended_at=at if kind == "attended" else None,
+                )
+                await self._touch(conn, recorded)
+
+    async def _participation(
+        self,
+        conn: AsyncConnection,
+        data: dict,  # type: ignore[type-arg]
+        at: datetime,
+        **values: object,
+    ) -> None:
+        p = participation.c
+        changed = await conn.execute(
+            update(participation)
+            .where(p.registration_id == data["registration_id"])
+            .values(changed_at=at, **values)
+        )
+        if not changed.rowcount:
+            await conn.execute(
+                insert(participation).values(
+                    registration_id=data["registration_id"],
+                    event_id=data["event_id"],
+                    changed_at=at,
+                    **{"attended": False, "attended_at": None, **values},
+                )
+            )
 
     async def _recount(self, conn: AsyncConnection, recorded: RecordedEvent) -> None:
         """Counts from the rows themselves: cheap (one event's registrations) and never drifting."""

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.events import replica
-from services.events.projections import calendar, registrations
+from services.events.projections import calendar, participation, registrations
 from shared.vault import Vault
 
 
@@ -92,6 +92,7 @@ async def registrations_of(
     vault = vault or Vault()
     opened = await vault.open_all(conn, [[row.name, row.email, row.phone] for row in rows])
     organisations = await replica.names(conn, {row.organisation_id for row in rows if row.organisation_id})
+    took_part = await participation_of(conn, event_id)
     order = {"confirmed": 0, "waitlisted": 1, "cancelled": 2}
     items = []
     for row, (name, email, phone) in zip(rows, opened, strict=True):
@@ -112,6 +113,7 @@ async def registrations_of(
                 "registered_at": row.registered_at,
                 "changed_at": row.changed_at,
                 "waitlisted_at_version": row.waitlisted_at_version,
+                **_taking_part(took_part.get(row.id)),
             }
         )
     items.sort(
@@ -139,7 +141,15 @@ async def registration_by_token(conn: AsyncConnection, cancel_token_hash: str) -
     if row is None:
         return None
     [name] = await Vault().open_all(conn, [row.name])
-    return {"id": row.id, "event_id": row.event_id, "name": name, "status": row.status}
+    took_part = (await participation_of(conn, row.event_id)).get(row.id)
+    return {
+        "id": row.id,
+        "event_id": row.event_id,
+        "name": name,
+        "status": row.status,
+        "erased": row.erased,
+        **_taking_part(took_part),
+    }
 
 
 async def event_of_token(conn: AsyncConnection, cancel_token_hash: str) -> str | None:
@@ -152,3 +162,17 @@ async def counts(conn: AsyncConnection) -> dict[str, int]:
     c = calendar.c
     rows = (await conn.execute(select(c.status, func.count()).group_by(c.status))).all()
     return {status: int(n) for status, n in rows}
+
+
+def _taking_part(row: Any) -> dict[str, Any]:
+    return {
+        "attended": bool(row and row.attended),
+        "attended_at": row.attended_at if row and row.attended else None,
+    }
+
+
+async def participation_of(conn: AsyncConnection, event_id: str) -> dict[str, Any]:
+    """The participation rows of an event's registrations, by registration id."""
+    p = participation.c
+    rows = (await conn.execute(select(participation).where(p.event_id == event_id))).all()
+    return {row.registration_id: row for row in rows}

@@ -223,3 +223,30 @@ REGISTRATION_EVENTS: tuple[type[DomainEvent], ...] = (
     RegistrationCancelled,
     RegistrationErased,
 )
+
+
+# -- attendance and feedback (issue 5): what reports and the grants' qualification bonus read ------------
+
+
+class RegistrationAttended(DomainEvent):
+    """A person with a confirmed place was checked in at the event: they took part."""
+
+    event_type = "ikmo.events.registration.attended"
+    event_id: str
+    registration_id: str = Field(description="Pseudonymous id of the registration (not of a person)")
+    organisation_id: str | None = Field(description="The directory organisation the person came for")
+
+
+class RegistrationAttendanceWithdrawn(DomainEvent):
+    """A check-in was undone (tapped by mistake): the registration counts as not attended again."""
+
+    event_type = "ikmo.events.registration.attendance_withdrawn"
+    event_id: str
+    registration_id: str
+    organisation_id: str | None
+
+
+PARTICIPATION_EVENTS: tuple[type[DomainEvent], ...] = (
+    RegistrationAttended,
+    RegistrationAttendanceWithdrawn,
+)

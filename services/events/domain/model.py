@@ -14,7 +14,11 @@ Rules (German and English messages, since people read them):
 - draft → published → completed, or cancelled from draft or published; completed only once it began;
 - registration only while published and (except for staff) until the deadline; one active registration
   per e-mail address; a place while places are free, else the waitlist;
-- a cancelled confirmed registration, or more places, promote the first on the waitlist at once.
+- a cancelled confirmed registration, or more places, promote the first on the waitlist at once;
+- attendance: only a confirmed registration of a published or completed event is checked in, from the
+  event's day on (Berlin's calendar day); checking in twice changes nothing; a check-in can be undone; who
+  was checked in keeps their registration (no cancellation) and an event with people checked in is not
+  cancelled any more (it is completed).
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.events.domain.commands import EventPlan, OrganisationRef, Register
 from shared.contracts.directory import District, OrganisationKind
@@ -39,6 +44,8 @@ from shared.contracts.events import (
     EventPublished,
     EventStatus,
     FundingLine,
+    RegistrationAttendanceWithdrawn,
+    RegistrationAttended,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationErased,
@@ -62,6 +69,8 @@ _PHONE = re.compile(r"^\+?[0-9 ()/-]{5,30}$")
 
 HOST_KINDS = frozenset({OrganisationKind.MO, OrganisationKind.REFUGEE_INITIATIVE})
 SPEAKER_KINDS_OF_LABOUR_MARKET_TALK = frozenset({OrganisationKind.LABOUR_MARKET_ACTOR})
+LOCAL_TIME = ZoneInfo("Europe/Berlin")  # "the event's day" is a day in Berlin, where VIA's events happen
+TOOK_PLACE_OR_TAKES_PLACE = frozenset({EventStatus.PUBLISHED, EventStatus.COMPLETED})
 
 
 @dataclass(frozen=True)
@@ -95,10 +104,15 @@ class Registration:
     cancel_token_hash: str
     status: RegistrationStatus | None = None  # None between recorded and confirmed/waitlisted
     erased: bool = False
+    attended: bool = False
 
     @property
     def active(self) -> bool:
         return self.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TIME).date()
 
 
 def token_hash(token: str) -> str:
@@ -292,6 +306,10 @@ class Event(Aggregate):
         return [r for r in self.registrations.values() if r.status == RegistrationStatus.CONFIRMED]
 
     @property
+    def attendees(self) -> list[Registration]:
+        return [r for r in self.registrations.values() if r.attended]
+
+    @property
     def free_places(self) -> int:
         return max(0, self.capacity - len(self.confirmed))
 
@@ -359,6 +377,13 @@ class Event(Aggregate):
         if self.status == EventStatus.CANCELLED:
             return
         self._ensure_open("cancelled")
+        if self.attendees:
+            raise DomainRuleViolation(
+                f"{len(self.attendees)} people were checked in: the event took place. Mark it as taken "
+                "place instead of cancelling it.",
+                f"{len(self.attendees)} Personen sind eingelassen: Die Veranstaltung hat stattgefunden. "
+                "Bitte abschließen statt absagen.",
+            )
         self._record(EventCancelled(event_id=self.id, reason=_clean(reason)))
 
     def complete(self, now: datetime) -> None:
@@ -443,6 +468,13 @@ class Event(Aggregate):
                 "The event has taken place; its registrations stay as they are.",
                 "Die Veranstaltung hat stattgefunden; ihre Anmeldungen bleiben, wie sie sind.",
             )
+        if registration.attended:
+            raise DomainRuleViolation(
+                "This person was checked in, so the registration stays. If the check-in was a mistake, "
+                "undo it first.",
+                "Diese Person ist eingelassen, die Anmeldung bleibt deshalb bestehen. War der Einlass ein "
+                "Versehen, bitte ihn zuerst zurücknehmen.",
+            )
         assert registration.status is not None
         self._record(
             RegistrationCancelled(
@@ -462,8 +494,8 @@ class Event(Aggregate):
         registration = self.registration(registration_id)
         if registration.erased:
             return
-        if registration.active and self.status == EventStatus.PUBLISHED:
-            self.cancel_registration(registration_id, CancelledBy.STAFF)
+        if registration.active and self.status == EventStatus.PUBLISHED and not registration.attended:
+            self.cancel_registration(registration_id, CancelledBy.STAFF)  # who was there stays counted
         self._record(RegistrationErased(event_id=self.id, registration_id=registration_id))
 
     def _promote_while_free(self) -> None:
@@ -476,6 +508,67 @@ class Event(Aggregate):
                     event_id=self.id, registration_id=first.id, organisation_id=first.organisation_id
                 )
             )
+
+    # -- decisions: attendance ---------------------------------------------------------------------------
+
+    def check_in(self, registration_id: str, now: datetime) -> bool:
+        """The person is here. False if they were checked in already (two people at the door tapping the
+        same name is no error: the list shows them present either way)."""
+        registration = self.registration(registration_id)
+        if registration.erased:
+            raise DomainRuleViolation(
+                "This person's data was erased; they cannot be checked in.",
+                "Die Daten dieser Person wurden gelöscht; sie kann nicht eingelassen werden.",
+            )
+        if registration.attended:
+            return False
+        if self.status not in TOOK_PLACE_OR_TAKES_PLACE:
+            raise DomainRuleViolation(
+                "Only people of a published or completed event are checked in.",
+                "Einlass gibt es nur bei veröffentlichten oder abgeschlossenen Veranstaltungen.",
+            )
+        if registration.status == RegistrationStatus.WAITLISTED:
+            raise DomainRuleViolation(
+                "This person is on the waitlist and has no place yet. Give the event more places to let "
+                "them in.",
+                "Diese Person steht auf der Warteliste und hat noch keinen Platz. Wer nachrücken soll, "
+                "bekommt einen Platz, wenn Sie die Zahl der Plätze erhöhen.",
+            )
+        if registration.status != RegistrationStatus.CONFIRMED:
+            raise DomainRuleViolation(
+                "This registration is cancelled; only confirmed people are checked in.",
+                "Diese Anmeldung ist storniert; eingelassen werden nur bestätigte Personen.",
+            )
+        assert self.details is not None
+        day = local_day(self.details.starts_at)
+        if local_day(now) < day:
+            shown = day.strftime("%d.%m.%Y")
+            raise DomainRuleViolation(
+                f"Check-in opens on the day of the event ({day.isoformat()}).",
+                f"Der Einlass beginnt am Tag der Veranstaltung ({shown}).",
+            )
+        self._record(
+            RegistrationAttended(
+                event_id=self.id,
+                registration_id=registration_id,
+                organisation_id=registration.organisation_id,
+            )
+        )
+        return True
+
+    def undo_check_in(self, registration_id: str) -> bool:
+        """A check-in tapped by mistake. False if the person was not checked in."""
+        registration = self.registration(registration_id)
+        if not registration.attended:
+            return False
+        self._record(
+            RegistrationAttendanceWithdrawn(
+                event_id=self.id,
+                registration_id=registration_id,
+                organisation_id=registration.organisation_id,
+            )
+        )
+        return True
 
     # -- guards -------------------------------------------------------------------------------------------
 
@@ -542,6 +635,10 @@ class Event(Aggregate):
                     self.waitlist.remove(event.registration_id)
             case RegistrationErased():
                 self.registrations[event.registration_id].erased = True
+            case RegistrationAttended():
+                self.registrations[event.registration_id].attended = True
+            case RegistrationAttendanceWithdrawn():
+                self.registrations[event.registration_id].attended = False
 
 
 def _details_of(event: EventDrafted | EventDetailsChanged) -> Details:

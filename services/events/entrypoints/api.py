@@ -216,6 +216,8 @@ class RegistrationOut(BaseModel):
     erased: bool
     registered_at: datetime
     changed_at: datetime
+    attended: bool = Field(description="Checked in at the event")
+    attended_at: datetime | None
 
 
 class RegistrationResult(BaseModel):
@@ -482,3 +484,44 @@ async def vocabulary(_: Anyone) -> dict[str, list[dict[str, str]]]:
         name: [{"value": str(value), "de": de, "en": en} for value, (de, en) in table.items()]
         for name, table in VOCABULARY.items()
     }
+
+
+# -- attendance ---------------------------------------------------------------------------------------------
+
+
+class AttendanceOut(BaseModel):
+    registration_id: str
+    attended: bool
+    changed: bool = Field(description="False when it was so already (a second tap changes nothing)")
+    present: int = Field(description="Checked in so far")
+    confirmed: int = Field(description="Confirmed places")
+
+
+def attendance_of(event: Event, registration_id: str, changed: bool) -> dict[str, Any]:
+    return {
+        "registration_id": registration_id,
+        "attended": event.registration(registration_id).attended,
+        "changed": changed,
+        "present": len(event.attendees),
+        "confirmed": len(event.confirmed),
+    }
+
+
+@router.post(
+    "/events/{event_id}/registrations/{registration_id}/attendance",
+    response_model=AttendanceOut,
+    summary="Check a confirmed person in (from the event's day on); twice changes nothing",
+)
+async def check_in(event_id: str, registration_id: str, runtime: RuntimeDep, _: ViaStaff) -> Any:
+    event, changed = await handlers.check_in(runtime.uow, event_id, registration_id)
+    return attendance_of(event, registration_id, changed)
+
+
+@router.delete(
+    "/events/{event_id}/registrations/{registration_id}/attendance",
+    response_model=AttendanceOut,
+    summary="Undo a check-in made by mistake",
+)
+async def undo_check_in(event_id: str, registration_id: str, runtime: RuntimeDep, _: ViaStaff) -> Any:
+    event, changed = await handlers.undo_check_in(runtime.uow, event_id, registration_id)
+    return attendance_of(event, registration_id, changed)

@@ -1,6 +1,8 @@
 """VIA staff and the public in a real browser: plan and publish an event, register until it is full, land
-on the waitlist, cancel through the personal link, and see the promotion and its notice. The real events
-service and the real sign-in app run under uvicorn on free ports, as `ikmo up` runs them.
+on the waitlist, cancel through the personal link, and see the promotion and its notice; then, on the
+event's day, check people in on a phone. The real events service and the real sign-in app run under
+uvicorn on free ports, as `ikmo up` runs them; the service's clock (`handlers.utc_now`) is moved to the
+event's day, as the days would pass.
 
 Screenshots go to a temporary folder (IKMO_SCREENSHOTS names another one to keep them for a look).
 """
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.events import handlers
 from services.events.app import build_app
 from services.events.entrypoints import public_pages
 from shared.platform.natsserver import NatsServer
@@ -37,7 +40,13 @@ def local(days: int, hour: int) -> str:
     return f"{day.isoformat()}T{hour:02d}:00"
 
 
-def test_publish_fill_wait_cancel_and_see_the_promotion(servers: tuple[str, str], shots: Path) -> None:
+def berlin(days: int, hour: int) -> datetime:
+    return datetime.fromisoformat(local(days, hour)).replace(tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+def test_publish_fill_wait_cancel_see_the_promotion_and_check_in(
+    servers: tuple[str, str], shots: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     auth_url, service_url = servers
@@ -129,5 +138,28 @@ def test_publish_fill_wait_cancel_and_see_the_promotion(servers: tuple[str, str]
             expect(confirmed.get_by_role("row", name=re.compile("Person 3"))).to_contain_text("nachgerückt")
             expect(staff.get_by_text("Niemand steht auf der Warteliste.")).to_be_visible()
             staff.screenshot(path=str(shots / "events-detail-promoted.png"), full_page=True)
+
+            # The event's day, at the door, on a phone: check-in by name, one tap each, undo a mistake.
+            monkeypatch.setattr(handlers, "utc_now", lambda: berlin(14, 9))
+            staff.set_viewport_size({"width": 390, "height": 844})
+            staff.get_by_role("link", name="Einlassliste").click()
+            counts = staff.locator("#checkin-counts")
+            expect(counts).to_have_text("Anwesend: 0 von 2 bestätigten")
+            staff.get_by_label("Nach Namen suchen").fill("person 3")  # filters while typing
+            expect(staff.get_by_role("button", name="Person 2 einlassen")).to_be_hidden()
+            button = staff.get_by_role("button", name="Person 3 einlassen")
+            box = button.bounding_box()
+            assert box and box["height"] >= 44 and box["width"] >= 44, box  # a thumb can hit it
+            button.click()
+            expect(staff.get_by_role("status")).to_contain_text("Person 3 ist eingelassen (1 von 2 anwesend)")
+            staff.get_by_role("button", name="Person 2 einlassen").click()
+            expect(counts).to_have_text("Anwesend: 2 von 2 bestätigten")
+            staff.get_by_role("button", name="Einlass von Person 2 zurücknehmen").click()  # a mistake
+            expect(staff.get_by_role("status")).to_contain_text("Der Einlass von Person 2 ist zurückgenommen")
+            expect(counts).to_have_text("Anwesend: 1 von 2 bestätigten")
+            expect(staff.locator("li", has_text="Person 3")).to_contain_text("anwesend seit")
+            width = staff.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"the check-in list scrolls sideways on a phone ({width}px)"
+            staff.screenshot(path=str(shots / "events-checkin-phone.png"), full_page=True)
         finally:
             browser.close()

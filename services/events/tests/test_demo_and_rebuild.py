@@ -13,7 +13,7 @@ from services.directory.app import build_app as build_directory
 from services.directory.demo import load_demo as load_directory_demo
 from services.events.app import build_app as build_events
 from services.events.demo import load_demo
-from services.events.projections import CalendarProjection, calendar, registrations
+from services.events.projections import CalendarProjection, calendar, participation, registrations
 from shared.auth.principal import Role
 from shared.contracts.events import EventFormat
 from shared.db import read_transaction
@@ -28,7 +28,8 @@ async def snapshot(engine: AsyncEngine) -> tuple[list, list]:  # type: ignore[ty
     async with read_transaction(engine) as conn:
         events = (await conn.execute(select(calendar).order_by(calendar.c.id))).all()
         people = (await conn.execute(select(registrations).order_by(registrations.c.id))).all()
-    return [tuple(r) for r in events], [tuple(r) for r in people]
+        present = (await conn.execute(select(participation).order_by(participation.c.registration_id))).all()
+    return [tuple(r) for r in events], [tuple(r) for r in people] + [tuple(r) for r in present]
 
 
 async def test_the_demo_calendar_loads_once_and_rebuilds_to_the_same(
@@ -66,6 +67,12 @@ async def test_the_demo_calendar_loads_once_and_rebuilds_to_the_same(
         people = (await events.get(f"/events/{full['id']}/registrations")).json()
         assert [p["promoted"] for p in people if p["status"] == "confirmed"].count(True) == 1
         assert any(n["kind"] == "event_cancelled" for n in (await events.get("/notices")).json())
+        past = [e for e in items if e["status"] == "completed"]
+        attended = [
+            [p["attended"] for p in (await events.get(f"/events/{e['id']}/registrations")).json()]
+            for e in past
+        ]
+        assert sorted(sum(a) for a in attended) == [3, 5]  # everyone came but one no-show each
 
         before = await snapshot(engine)
         progress: list[tuple[int, int]] = []

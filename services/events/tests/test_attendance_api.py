@@ -1,0 +1,192 @@
+"""Attendance over HTTP: the API (404, 409, twice, undo, nothing half-applied), its events on the bus with
+registration ids only, and the check-in list at the door (plain form posts, filter by name)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.events.tests.conftest import seminar
+from services.events.tests.test_api import log_size, published, register
+from shared.auth.principal import Role
+from shared.platform.natsserver import NatsServer
+from shared.testing import Tokens, eventually, stream_messages
+
+HTML = {"Accept": "text/html"}
+
+
+def today(**changes: Any) -> dict[str, Any]:
+    """An event that began an hour ago and lasts four more: check-in is open."""
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    times = {
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=5)).isoformat(),
+        "registration_deadline": start.isoformat(),
+    }
+    return {**times, **changes}
+
+
+async def event_with_people(
+    client: httpx.AsyncClient, people: int = 3, **changes: Any
+) -> tuple[str, list[str]]:
+    """A published event of today with two places and `people` registered by staff (the third waits)."""
+    event = await published(client, **today(**changes))
+    ids = []
+    for n in range(1, people + 1):
+        response = await register(client, event["id"], n)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["registration_id"])
+    return event["id"], ids
+
+
+async def test_staff_check_people_in_twice_is_no_error_and_a_mistake_is_undone(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    event_id, (first, second, waiting) = await event_with_people(client)
+    url = f"/events/{event_id}/registrations"
+    checked = await client.post(f"{url}/{first}/attendance")
+    assert checked.status_code == 200
+    assert checked.json() == {
+        "registration_id": first,
+        "attended": True,
+        "changed": True,
+        "present": 1,
+        "confirmed": 2,
+    }
+    size = await log_size(engine)
+    again = await client.post(f"{url}/{first}/attendance")
+    assert again.status_code == 200 and again.json()["changed"] is False and again.json()["present"] == 1
+    assert await log_size(engine) == size  # nothing appended for the second tap
+
+    people = {p["id"]: p for p in (await client.get(url)).json()}
+    assert people[first]["attended"] and people[first]["attended_at"] is not None
+    assert not people[second]["attended"] and people[second]["attended_at"] is None
+
+    undone = await client.delete(f"{url}/{first}/attendance")
+    assert undone.status_code == 200 and undone.json()["attended"] is False and undone.json()["present"] == 0
+    assert (await client.delete(f"{url}/{first}/attendance")).json()["changed"] is False
+
+    refused = await client.post(f"{url}/{waiting}/attendance")
+    assert refused.status_code == 409 and "Warteliste" in refused.json()["message_de"]
+    size = await log_size(engine)
+    for response in (
+        await client.post(f"{url}/nobody/attendance"),
+        await client.post(f"/events/no-such-event/registrations/{first}/attendance"),
+        await client.delete(f"{url}/nobody/attendance"),
+    ):
+        assert response.status_code == 404, response.text
+        assert "gibt es nicht" in response.json()["message_de"]
+    assert await log_size(engine) == size  # refusals leave nothing behind
+
+
+async def test_check_in_waits_for_the_event_day_and_a_checked_in_person_stays_registered(
+    client: httpx.AsyncClient,
+) -> None:
+    later = await published(client)  # in thirty days
+    person = (await register(client, later["id"], 1)).json()["registration_id"]
+    early = await client.post(f"/events/{later['id']}/registrations/{person}/attendance")
+    assert early.status_code == 409
+    assert "Der Einlass beginnt am Tag der Veranstaltung" in early.json()["message_de"]
+    assert "Check-in opens on the day of the event" in early.json()["message"]
+
+    event_id, (first, *_rest) = await event_with_people(client, people=1)
+    await client.post(f"/events/{event_id}/registrations/{first}/attendance")
+    kept = await client.post(f"/events/{event_id}/registrations/{first}/cancel")
+    assert kept.status_code == 409 and "eingelassen" in kept.json()["message_de"]
+    off = await client.post(f"/events/{event_id}/cancel", json={"reason": "zu spät"})
+    assert off.status_code == 409 and "abschließen statt absagen" in off.json()["message_de"]
+    completed = await client.post(f"/events/{event_id}/complete")
+    assert completed.status_code == 200
+    after = await client.delete(f"/events/{event_id}/registrations/{first}/attendance")
+    assert after.status_code == 200 and after.json()["present"] == 0  # the paper list is the truth
+
+
+async def test_only_via_checks_people_in(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    event_id, (first, *_rest) = await event_with_people(client, people=1)
+    for role in (Role.TBB, Role.SENATE, Role.ORGANISATION):
+        response = await client.post(
+            f"/events/{event_id}/registrations/{first}/attendance", headers=tokens.headers(role)
+        )
+        assert response.status_code == 403, role
+
+
+async def test_the_bus_carries_attendance_by_registration_id_only(
+    client: httpx.AsyncClient, nats_server: NatsServer
+) -> None:
+    event_id, (first, *_rest) = await event_with_people(client, people=1, capacity=3)
+    await client.post(f"/events/{event_id}/registrations/{first}/attendance")
+    await client.delete(f"/events/{event_id}/registrations/{first}/attendance")
+
+    async def arrived() -> list:  # type: ignore[type-arg]
+        messages = await stream_messages(nats_server.url, "IKMO_EVENTS")
+        return messages if len(messages) >= 5 else []
+
+    messages = await eventually(arrived)
+    attendance = [(h["ce-type"], json.loads(p)) for h, p in messages if "attend" in h["ce-type"]]
+    assert [t for t, _ in attendance] == [
+        "ikmo.events.registration.attended",
+        "ikmo.events.registration.attendance_withdrawn",
+    ]
+    assert attendance[0][1] == {"event_id": event_id, "registration_id": first, "organisation_id": None}
+    assert b"Person 1" not in b"".join(p for _, p in messages)
+
+
+# -- the check-in list at the door ---------------------------------------------------------------------
+
+
+def rows(html: str) -> dict[str, str]:
+    """The list's rows by person, as text, with whether each is hidden by the filter."""
+    found = {}
+    for match in re.finditer(r'<li id="r-[^"]+" data-name="[^"]*" ?(hidden)?>(.*?)</li>', html, re.S):
+        text = " ".join(re.sub(r"<[^>]+>", " ", match.group(2)).split())
+        name = re.search(r"Person \d", text)
+        assert name, text
+        found[name.group(0)] = ("hidden " if match.group(1) else "") + text
+    return found
+
+
+async def test_the_check_in_list_checks_in_by_plain_form_posts_and_filters_by_name(
+    client: httpx.AsyncClient,
+) -> None:
+    event_id, (first, _second, _waiting) = await event_with_people(client)
+    page = await client.get(f"/veranstaltungen/{event_id}/einlass", headers=HTML)
+    assert page.status_code == 200
+    assert "Anwesend: 0 von 2 bestätigten" in page.text
+    assert set(rows(page.text)) == {"Person 1", "Person 2"}  # the waitlist is not at the door
+    assert 'name="viewport"' in page.text
+
+    checked = await client.post(f"/veranstaltungen/{event_id}/einlass/{first}", headers=HTML)
+    assert checked.status_code == 303 and checked.headers["location"].endswith("/einlass")
+    after = await client.get(checked.headers["location"], headers=HTML)
+    assert "Person 1 ist eingelassen (1 von 2 anwesend)." in after.text
+    listed = rows(after.text)
+    assert "anwesend seit" in listed["Person 1"] and "Zurücknehmen" in listed["Person 1"]
+    assert "Einlassen" in listed["Person 2"]
+    again = await client.post(f"/veranstaltungen/{event_id}/einlass/{first}", headers=HTML)
+    assert "war schon eingelassen" in (await client.get(again.headers["location"], headers=HTML)).text
+
+    filtered = rows((await client.get(f"/veranstaltungen/{event_id}/einlass?q=person 2", headers=HTML)).text)
+    assert filtered["Person 1"].startswith("hidden") and not filtered["Person 2"].startswith("hidden")
+
+    undone = await client.post(f"/veranstaltungen/{event_id}/einlass/{first}/zuruecknehmen", headers=HTML)
+    assert (
+        "Der Einlass von Person 1 ist zurückgenommen"
+        in (await client.get(undone.headers["location"], headers=HTML)).text
+    )
+    detail = await client.get(f"/veranstaltungen/{event_id}", headers=HTML)
+    assert "Einlassliste" in detail.text
+
+
+async def test_the_check_in_list_before_the_day_says_when_it_opens(client: httpx.AsyncClient) -> None:
+    event = await published(client, **seminar())
+    await register(client, event["id"], 1)
+    page = await client.get(f"/veranstaltungen/{event['id']}/einlass", headers=HTML)
+    assert "Der Einlass beginnt am Tag der Veranstaltung" in page.text
+    assert "Einlassen" not in rows(page.text)["Person 1"]
+    unknown = await client.get("/veranstaltungen/no-such-event/einlass", headers=HTML)
+    assert unknown.status_code == 404
