@@ -169,6 +169,18 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/oeffentlich/veranstaltungen/{event_id}"): PUBLIC,
         ("GET", "/oeffentlich/anmeldung/{token}"): PUBLIC,
         ("POST", "/oeffentlich/anmeldung/{token}"): PUBLIC,
+        # Advice and process accompaniment: staff read the sessions, VIA records them and alone reads
+        # who was advised and the minutes.
+        ("POST", "/consultations"): VIA_WRITES,
+        ("GET", "/consultations"): STAFF,
+        ("GET", "/consultations/{consultation_id}"): STAFF,
+        ("PATCH", "/consultations/{consultation_id}"): VIA_WRITES,
+        ("GET", "/consultations/{consultation_id}/notes"): VIA_WRITES,  # personal data: VIA's only
+        ("POST", "/consultations/{consultation_id}/erase"): VIA_WRITES,
+        ("POST", "/accompaniments"): VIA_WRITES,
+        ("GET", "/accompaniments"): STAFF,
+        ("GET", "/accompaniments/{accompaniment_id}"): STAFF,
+        ("POST", "/accompaniments/{accompaniment_id}/close"): VIA_WRITES,
     },
 }
 

@@ -10,12 +10,19 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.events import notices, replica
-from services.events.entrypoints import pages, public_pages
+from services.events.consultation_projection import ConsultationsProjection
+from services.events.entrypoints import consultation_api, pages, public_pages
 from services.events.entrypoints.api import router
 from services.events.entrypoints.consumers import directory_consumer
 from services.events.mail import MailSettings, NoticeDispatcher
 from services.events.projections import CalendarProjection
-from shared.contracts.events import EVENT_EVENTS, PARTICIPATION_EVENTS, REGISTRATION_EVENTS
+from shared.contracts.events import (
+    ACCOMPANIMENT_EVENTS,
+    CONSULTATION_EVENTS,
+    EVENT_EVENTS,
+    PARTICIPATION_EVENTS,
+    REGISTRATION_EVENTS,
+)
 from shared.db import create_tables
 from shared.domain import EventRegistry
 from shared.service import Runtime, ServiceDefinition, create_app
@@ -25,9 +32,15 @@ definition = ServiceDefinition(
     name="events",
     title="IKMO Veranstaltungen / Events (VIA)",
     description="VIA's calendar: seminars, workshops, Fachtage and talks, registrations with a waitlist.",
-    registry=EventRegistry(*EVENT_EVENTS, *REGISTRATION_EVENTS, *PARTICIPATION_EVENTS),
-    routers=[public_pages.router, pages.router, router],
-    projections=[CalendarProjection()],
+    registry=EventRegistry(
+        *EVENT_EVENTS,
+        *REGISTRATION_EVENTS,
+        *PARTICIPATION_EVENTS,
+        *CONSULTATION_EVENTS,
+        *ACCOMPANIMENT_EVENTS,
+    ),
+    routers=[public_pages.router, pages.router, router, consultation_api.router],
+    projections=[CalendarProjection(), ConsultationsProjection()],
     consumers=[directory_consumer],
     templates_dir=Path(__file__).parent / "templates",
     locale_dir=pages.LOCALE_DIR,

@@ -7,7 +7,15 @@ from enum import StrEnum
 
 from babel.dates import format_date, format_datetime, format_time
 
-from shared.contracts.events import EventFormat, EventStatus, FundingLine, RegistrationStatus, Topic
+from shared.contracts.events import (
+    AccompanimentOutcome,
+    ConsultationFormat,
+    EventFormat,
+    EventStatus,
+    FundingLine,
+    RegistrationStatus,
+    Topic,
+)
 from shared.web.vocabulary import DISTRICTS, label_in, local
 
 FORMATS = {
@@ -112,3 +120,23 @@ def moment(when: datetime, lang: str = "de") -> str:
 
 def month(when: datetime, lang: str = "de") -> str:
     return format_date(local(when), "LLLL y", locale=lang)
+
+
+# -- advice and process accompaniment (Beratung, Prozessbegleitung) ------------------------------------------
+
+TOPICS[Topic.VOLUNTARY_SERVICES] = ("Freiwilligendienste (FSJ, BFD)", "Voluntary services (FSJ, BFD)")
+
+CONSULTATION_FORMATS = {
+    ConsultationFormat.IN_PERSON: ("vor Ort", "in person"),
+    ConsultationFormat.PHONE: ("telefonisch", "by phone"),
+    ConsultationFormat.ONLINE: ("online", "online"),
+}
+
+ACCOMPANIMENT_OUTCOMES = {
+    AccompanimentOutcome.ACHIEVED: ("Ziel erreicht", "goal achieved"),
+    AccompanimentOutcome.PARTLY_ACHIEVED: ("Ziel teilweise erreicht", "goal partly achieved"),
+    AccompanimentOutcome.ENDED_EARLY: ("vorzeitig beendet", "ended early"),
+}
+
+VOCABULARY["consultation_format"] = CONSULTATION_FORMATS
+VOCABULARY["accompaniment_outcome"] = ACCOMPANIMENT_OUTCOMES

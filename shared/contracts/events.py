@@ -8,7 +8,7 @@ names, e-mail addresses and personal links are sealed in a private event that ne
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import Field
@@ -50,6 +50,7 @@ class Topic(StrEnum):
     POLITICAL_PARTICIPATION = "political_participation"  # Politische Partizipation, Gremienarbeit
     INTERCULTURAL_OPENING = "intercultural_opening"  # Interkulturelle Öffnung der Verwaltung
     WELCOME_STRUCTURES = "welcome_structures"  # Kommunale Willkommensstrukturen
+    VOLUNTARY_SERVICES = "voluntary_services"  # Freiwilligendienste (FSJ, BFD): an advice topic of seed 004
 
 
 class FundingLine(StrEnum):
@@ -249,4 +250,151 @@ class RegistrationAttendanceWithdrawn(DomainEvent):
 PARTICIPATION_EVENTS: tuple[type[DomainEvent], ...] = (
     RegistrationAttended,
     RegistrationAttendanceWithdrawn,
+)
+
+
+# -- advice and process accompaniment (Beratung, Prozessbegleitung) ------------------------------------------
+#
+# One advice session for an organisation is a consultation; a series of them with a goal is an accompaniment.
+# On the bus: the organisation, topics, day, duration, format and partner. The advised person's name and the
+# minutes (Protokoll) stay in the service, sealed under the consultation's key; the goal and the outcome of an
+# accompaniment (free text) stay in the service too.
+
+ADVISING_PARTNER = "via"  # the partner whose staff record advice in this service
+
+
+class ConsultationFormat(StrEnum):
+    IN_PERSON = "in_person"  # vor Ort
+    PHONE = "phone"  # telefonisch
+    ONLINE = "online"
+
+
+class AccompanimentOutcome(StrEnum):
+    ACHIEVED = "achieved"  # Ziel erreicht
+    PARTLY_ACHIEVED = "partly_achieved"  # Ziel teilweise erreicht
+    ENDED_EARLY = "ended_early"  # vorzeitig beendet
+
+
+class ConsultationFacts(DomainEvent):
+    """What every public record of an advice session carries (recorded, corrected)."""
+
+    consultation_id: str
+    organisation_id: str = Field(description="The directory organisation advised")
+    accompaniment_id: str | None = Field(description="The process accompaniment it belongs to, if any")
+    topics: list[Topic]
+    held_on: date
+    duration_minutes: int = Field(description="5 to 600")
+    format: ConsultationFormat
+    funding_line: FundingLine
+    partner: str = Field(description="The partner who advised (VIA)")
+
+
+class ConsultationRecorded(ConsultationFacts):
+    """An advice session (Beratung) took place and was recorded."""
+
+    event_type = "ikmo.events.consultation.recorded"
+
+
+class ConsultationCorrected(ConsultationFacts):
+    """A recorded advice session was corrected; carries the whole corrected record and what changed."""
+
+    event_type = "ikmo.events.consultation.corrected"
+    changed: list[str]
+
+
+class ConsultationNoted(DomainEvent):
+    """Private: who was advised and the minutes, sealed under the consultation's key; never published.
+    Recorded with the session and again whenever either changes."""
+
+    event_type = "ikmo.events.consultation.noted"
+    public = False
+    personal_subject = "consultation_id"
+    consultation_id: str
+    adviser_id: str = Field(description="The staff member's subject id (who advised)")
+    person_advised: str | None = personal(default=None)
+    minutes: str | None = personal(default=None, description="Protokoll: internal notes")
+
+
+class ConsultationErased(DomainEvent):
+    """The advised person's data and the minutes were erased (the key deleted); the session still counts."""
+
+    event_type = "ikmo.events.consultation.erased"
+    consultation_id: str
+
+
+class AccompanimentOpened(DomainEvent):
+    """A process accompaniment (Prozessbegleitung) of an organisation began."""
+
+    event_type = "ikmo.events.accompaniment.opened"
+    accompaniment_id: str
+    organisation_id: str
+    topics: list[Topic]
+    opened_on: date
+    partner: str
+
+
+class AccompanimentGoalNoted(DomainEvent):
+    """Private: the goal of the accompaniment in the staff's words; stays in the service."""
+
+    event_type = "ikmo.events.accompaniment.goal_noted"
+    public = False
+    accompaniment_id: str
+    goal: str
+
+
+class AccompanimentSessionAdded(DomainEvent):
+    """An advice session became part of the accompaniment."""
+
+    event_type = "ikmo.events.accompaniment.session_added"
+    accompaniment_id: str
+    consultation_id: str
+    held_on: date
+    duration_minutes: int
+
+
+class AccompanimentSessionChanged(DomainEvent):
+    """A session's day or duration was corrected."""
+
+    event_type = "ikmo.events.accompaniment.session_changed"
+    accompaniment_id: str
+    consultation_id: str
+    held_on: date
+    duration_minutes: int
+
+
+class AccompanimentClosed(DomainEvent):
+    """The accompaniment ended: its goal achieved, partly achieved, or ended early."""
+
+    event_type = "ikmo.events.accompaniment.closed"
+    accompaniment_id: str
+    organisation_id: str
+    closed_on: date
+    outcome: AccompanimentOutcome
+    sessions: int
+    total_minutes: int
+
+
+class AccompanimentOutcomeNoted(DomainEvent):
+    """Private: what came of it (or why it ended early), in the staff's words; stays in the service."""
+
+    event_type = "ikmo.events.accompaniment.outcome_noted"
+    public = False
+    accompaniment_id: str
+    note: str
+
+
+CONSULTATION_EVENTS: tuple[type[DomainEvent], ...] = (
+    ConsultationRecorded,
+    ConsultationCorrected,
+    ConsultationNoted,
+    ConsultationErased,
+)
+
+ACCOMPANIMENT_EVENTS: tuple[type[DomainEvent], ...] = (
+    AccompanimentOpened,
+    AccompanimentGoalNoted,
+    AccompanimentSessionAdded,
+    AccompanimentSessionChanged,
+    AccompanimentClosed,
+    AccompanimentOutcomeNoted,
 )
