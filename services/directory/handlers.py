@@ -77,6 +77,7 @@ async def archive_organisation(uow_factory: UowFactory, cmd: ArchiveOrganisation
 async def _active_organisation(uow: UnitOfWork, organisation_id: str) -> Organisation:
     """An organisation that may take part in something new: it exists (404) and is not archived (409)."""
     organisation = await uow.get(Organisation, organisation_id, WHAT_DE)
+    uow.rely_on(organisation)  # archived or merged before this commits: the command is refused, not kept
     if organisation.merged_into is not None:  # a duplicate merged away: its survivor takes part instead
         name = organisation.profile.name if organisation.profile else organisation_id
         raise DomainRuleViolation(

@@ -1,6 +1,12 @@
 """The unit of work: one transaction holding the new events, the read-model updates and the outbox rows.
 
 Every command runs as load -> decide -> append inside it. If anything fails, nothing of it is kept.
+
+A decision may also rest on an aggregate the command does not change (joining a network needs the
+organisation to be active). `rely_on` records the version it was read at; before the commit, once this
+transaction holds the store's append lock (PostgreSQL) or the database's write lock (SQLite), that
+stream must still be at that version, or the whole command is refused as a conflict (409). So a
+network join and an archiving of the same organisation never both commit on a state each did not see.
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ class UnitOfWork:
         self._tx = write_transaction(engine)
         self._conn: AsyncConnection | None = None
         self.recorded: list[RecordedEvent] = []
+        self._relied_on: dict[str, int] = {}
+        self._saved: set[str] = set()
 
     async def __aenter__(self) -> UnitOfWork:
         self._conn = await self._tx.__aenter__()
@@ -59,6 +67,13 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if exc_type is None:
+            try:
+                await self._check_relied_on()
+            except BaseException as refused:
+                await self._tx.__aexit__(type(refused), refused, refused.__traceback__)
+                self._conn = None
+                raise
         await self._tx.__aexit__(exc_type, exc, tb)
         self._conn = None
         if exc_type is None and self.recorded and self._on_commit is not None:
@@ -93,6 +108,21 @@ class UnitOfWork:
             raise ConcurrencyError(aggregate.stream_id, expected_version, aggregate.version)
         return aggregate
 
+    def rely_on(self, aggregate: Aggregate) -> None:
+        """This command's decision rests on `aggregate` as loaded, without changing it: refuse the commit if
+        another transaction appended to it in between (checked under the append lock, see the module)."""
+        self._relied_on.setdefault(aggregate.stream_id, aggregate.loaded_version)
+
+    async def _check_relied_on(self) -> None:
+        if not self.recorded:  # nothing appended: nothing decided on that state is kept
+            return
+        for stream_id, version in self._relied_on.items():
+            if stream_id in self._saved:  # appended to itself, so its own expected version checked it
+                continue
+            actual = await self._store.stream_version(self.conn, stream_id)
+            if actual != version:
+                raise ConcurrencyError(stream_id, version, actual)
+
     async def save(self, aggregate: Aggregate) -> list[RecordedEvent]:
         """Append the aggregate's new events, update read models, and queue public events for the bus."""
         pending = aggregate.pending_events
@@ -122,6 +152,7 @@ class UnitOfWork:
         if rows:
             await self.conn.execute(insert(outbox), rows)
         aggregate.mark_saved()
+        self._saved.add(aggregate.stream_id)
         self.recorded.extend(recorded)
         return recorded
 

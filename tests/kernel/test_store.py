@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import create_tables, read_transaction, write_transaction
+from shared.db import create_tables, make_engine, read_transaction, write_transaction
 from shared.errors import ConcurrencyError
 from shared.store import EventMetadata, EventStore, NewEvent, Upcasters
 from shared.store.schema import events, outbox, store_metadata
@@ -196,3 +196,68 @@ async def test_a_stale_expected_version_is_a_conflict_and_changes_nothing(
         await uow.save(counter)
     async with UnitOfWork(engine, store, registry, "kernel") as uow:
         assert (await uow.get(Counter, "s")).total == 3
+
+
+async def _counter(engine: AsyncEngine, store: EventStore, counter_id: str, by: int = 1) -> Counter:
+    async with UnitOfWork(engine, store, registry, "kernel") as uow:
+        counter = await uow.find(Counter, counter_id) or Counter(counter_id)
+        counter.increment(by)
+        await uow.save(counter)
+    return counter
+
+
+async def test_a_decision_resting_on_a_stream_that_moved_on_is_refused_whole(
+    engine: AsyncEngine, store: EventStore
+) -> None:
+    seen = await _counter(engine, store, "relied")  # version 1, as a command read it
+    await _counter(engine, store, "relied")  # someone else moves it to version 2
+
+    with pytest.raises(ConcurrencyError) as refused:
+        async with UnitOfWork(engine, store, registry, "kernel") as uow:
+            uow.rely_on(seen)
+            other = Counter("decided")
+            other.increment()
+            await uow.save(other)
+    assert (refused.value.stream_id, refused.value.expected, refused.value.actual) == ("counter-relied", 1, 2)
+    async with read_transaction(engine) as conn:
+        assert await store.load(conn, "counter-decided") == []  # nothing of the refused command is kept
+        assert (await conn.execute(select(func.count()).select_from(outbox))).scalar_one() == 2
+
+    async with UnitOfWork(engine, store, registry, "kernel") as uow:
+        uow.rely_on(await uow.get(Counter, "relied"))  # read afresh: version 2 still holds
+        other = Counter("decided")
+        other.increment()
+        await uow.save(other)
+    async with UnitOfWork(engine, store, registry, "kernel") as uow:
+        uow.rely_on(seen)  # a stale read that decides nothing (nothing appended) is no conflict
+    async with UnitOfWork(engine, store, registry, "kernel") as uow:
+        relied = await uow.get(Counter, "relied")
+        uow.rely_on(relied)
+        relied.increment()  # relied on and changed: its own expected version is the check
+        await uow.save(relied)
+    assert relied.version == 3
+
+
+@pytest.mark.postgres
+async def test_a_change_committed_while_a_decision_is_open_refuses_the_decision(
+    postgres_url: tuple[str, dict[str, object]],
+) -> None:
+    """Two real transactions on PostgreSQL: the first reads the stream it relies on, the second appends to
+    it and commits, then the first appends elsewhere: the first must not commit."""
+    url, args = postgres_url
+    engine = make_engine(url, connect_args=args)
+    try:
+        await create_tables(engine, store_metadata)
+        store = EventStore()
+        await _counter(engine, store, "organisation")
+        with pytest.raises(ConcurrencyError):
+            async with UnitOfWork(engine, store, registry, "kernel") as joining:
+                joining.rely_on(await joining.get(Counter, "organisation"))  # "active", as read now
+                await _counter(engine, store, "organisation")  # archived meanwhile, committed
+                membership = Counter("membership")
+                membership.increment()
+                await joining.save(membership)
+        async with read_transaction(engine) as conn:
+            assert await store.load(conn, "counter-membership") == []
+    finally:
+        await engine.dispose()

@@ -6,10 +6,17 @@ from datetime import date
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.directory import handlers
+from services.directory.app import definition
+from services.directory.domain.commands import JoinNetwork
+from services.directory.domain.model import Organisation
 from services.directory.domain.network import Network
-from shared.errors import DomainRuleViolation, InvalidInput
+from shared.errors import ConcurrencyError, DomainRuleViolation, InvalidInput
 from shared.platform.natsserver import NatsServer
+from shared.store import EventStore
+from shared.store.uow import UnitOfWork
 from shared.testing import eventually, stream_messages
 
 YAAR = {"name": "Yaar e.V.", "kind": "mo", "legal_form": "e_v", "districts": ["friedrichshain_kreuzberg"]}
@@ -193,3 +200,36 @@ async def test_network_pages_enter_join_leave_with_errors_beside_the_fields(
     assert "Migrannet" in listing and 'aria-current="page">Netzwerke' in listing
     organisation = (await client.get(f"/verzeichnis/{yaar}", headers=HTML)).text
     assert "Migrannet" in organisation and "bis 01.03.2026" in organisation
+
+
+async def test_an_organisation_archived_while_it_joins_does_not_join(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """The join reads the organisation as active, the archiving commits in between, then the join appends:
+    the join must be refused whole (on SQLite one writer at a time leaves no such in-between)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write transactions run one at a time: nothing can commit in between")
+    yaar = (await client.post("/organisations", json=YAAR)).json()["id"]
+    coordinator = (await client.post("/organisations", json={**YAAR, "name": "Paritätischer Berlin"})).json()
+    network = await client.post("/networks", json={"name": "Migrannet", "coordinators": [coordinator["id"]]})
+    network_id = network.json()["id"]
+    archived: list[int] = []
+
+    class ArchivedInBetween(UnitOfWork):
+        async def find(self, cls, aggregate_id):  # type: ignore[no-untyped-def]
+            found = await super().find(cls, aggregate_id)
+            if cls is Organisation and aggregate_id == yaar and not archived:
+                answer = await client.post(f"/organisations/{yaar}/archive", json={})
+                archived.append(answer.status_code)
+            return found
+
+    def uow() -> UnitOfWork:
+        return ArchivedInBetween(
+            engine, EventStore(), definition.registry, "directory", definition.projections
+        )
+
+    with pytest.raises(ConcurrencyError):
+        await handlers.join_network(uow, JoinNetwork(network_id, yaar))
+    assert archived == [200]
+    members = (await client.get(f"/networks/{network_id}")).json()["members"]
+    assert yaar not in {m["organisation_id"] for m in members}
