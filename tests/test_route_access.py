@@ -139,6 +139,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/events/{event_id}/registrations/{registration_id}/erase"): VIA_WRITES,
         ("POST", "/events/{event_id}/registrations/{registration_id}/attendance"): VIA_WRITES,
         ("DELETE", "/events/{event_id}/registrations/{registration_id}/attendance"): VIA_WRITES,
+        ("GET", "/events/{event_id}/registrations/{registration_id}/certificate"): VIA_WRITES,
         ("GET", "/notices"): VIA_WRITES,
         ("GET", "/organisations"): STAFF,
         ("GET", "/networks"): STAFF,
@@ -169,6 +170,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/oeffentlich/veranstaltungen/{event_id}"): PUBLIC,
         ("GET", "/oeffentlich/anmeldung/{token}"): PUBLIC,
         ("POST", "/oeffentlich/anmeldung/{token}"): PUBLIC,
+        ("GET", "/oeffentlich/anmeldung/{token}/teilnahmebescheinigung.pdf"): PUBLIC,  # the link's holder
         # Advice and process accompaniment: staff read the sessions, VIA records them and alone reads
         # who was advised and the minutes.
         ("POST", "/consultations"): VIA_WRITES,

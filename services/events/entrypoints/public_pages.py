@@ -17,7 +17,13 @@ from starlette.datastructures import FormData
 
 from services.events import handlers, ical, queries, replica
 from services.events.domain.model import token_hash
-from services.events.entrypoints.api import PublicRegistrationIn, links, register_person, wake_dispatcher
+from services.events.entrypoints.api import (
+    PublicRegistrationIn,
+    certificate_response,
+    links,
+    register_person,
+    wake_dispatcher,
+)
 from services.events.entrypoints.forms import options, shown
 from services.events.labels import VOCABULARY, label
 from shared.auth.access import public
@@ -225,3 +231,15 @@ async def cancel_by_link(request: Request, token: str, runtime: RuntimeDep) -> R
             message_de="Ihre Anmeldung ist storniert. Danke, dass Sie Bescheid gegeben haben.",
         )
     return RedirectResponse(f"{LINK}/{token}", status_code=303, headers=NO_REFERRER)
+
+
+@router.get(LINK + "/{token}/teilnahmebescheinigung.pdf", dependencies=[public(READ_LIMIT)])
+async def certificate_by_link(request: Request, token: str, runtime: RuntimeDep) -> Response:
+    """Whoever attended downloads their certificate through their personal link."""
+    async with read_transaction(runtime.engine) as conn:
+        registration = await queries.registration_by_token(conn, token_hash(token))
+    if registration is None:
+        raise handlers.unknown_link()
+    return await certificate_response(
+        runtime, request, registration["event_id"], registration["id"], headers=NO_REFERRER
+    )

@@ -1,8 +1,9 @@
 """VIA staff and the public in a real browser: plan and publish an event, register until it is full, land
 on the waitlist, cancel through the personal link, and see the promotion and its notice; then, on the
-event's day, check people in on a phone. The real events service and the real sign-in app run under
-uvicorn on free ports, as `ikmo up` runs them; the service's clock (`handlers.utc_now`) is moved to the
-event's day, as the days would pass.
+event's day, check people in on a phone and download a certificate of participation (staff from the
+check-in list, the participant through their personal link). The real events service and the real
+sign-in app run under uvicorn on free ports, as `ikmo up` runs them; the service's clock
+(`handlers.utc_now`) is moved to the event's day, as the days would pass.
 
 Screenshots go to a temporary folder (IKMO_SCREENSHOTS names another one to keep them for a look).
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from pypdf import PdfReader
 
 from services.events import handlers
 from services.events.app import build_app
@@ -38,6 +40,10 @@ def servers(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, str]
 def local(days: int, hour: int) -> str:
     day = datetime.now(ZoneInfo("Europe/Berlin")).date() + timedelta(days=days)
     return f"{day.isoformat()}T{hour:02d}:00"
+
+
+def pdf_text(path: str | Path) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(path).pages)
 
 
 def berlin(days: int, hour: int) -> datetime:
@@ -161,5 +167,34 @@ def test_publish_fill_wait_cancel_see_the_promotion_and_check_in(
             width = staff.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the check-in list scrolls sideways on a phone ({width}px)"
             staff.screenshot(path=str(shots / "events-checkin-phone.png"), full_page=True)
+
+            # The certificate: staff download it beside the person; it is a PDF with their name.
+            with staff.expect_download() as download:
+                staff.get_by_role("link", name="Teilnahmebescheinigung von Person 3 (PDF)").click()
+            assert download.value.suggested_filename == "Teilnahmebescheinigung-Person-3.pdf"
+            path = download.value.path()
+            assert Path(path).read_bytes().startswith(b"%PDF-")
+            text = pdf_text(path)
+            assert "Teilnahmebescheinigung" in text and "Person 3" in text, text
+            assert "Projektmanagement für Vereine" in text and "5 Stunden" in text, text
+            expect(staff.get_by_role("link", name="Teilnahmebescheinigung von Person 2 (PDF)")).to_have_count(
+                0
+            )
+
+            # Person 3 finds it through the personal link of their notice.
+            staff.goto(f"{service_url}/veranstaltungen/benachrichtigungen")
+            moved_up = staff.locator("li.notice", has_text="person3@verein.example").filter(
+                has_text="Nachgerückt"
+            )
+            moved_up.locator("summary").click()
+            own = re.search(
+                r"https?://\S+/oeffentlich/anmeldung/\S+", moved_up.locator(".notice-body").inner_text()
+            )
+            assert own
+            visitor.goto(own.group(0))
+            expect(visitor.get_by_text("Sie haben teilgenommen")).to_be_visible()
+            with visitor.expect_download() as mine:
+                visitor.get_by_role("link", name="Meine Teilnahmebescheinigung herunterladen (PDF)").click()
+            assert "Person 3" in pdf_text(mine.value.path())
         finally:
             browser.close()
