@@ -11,7 +11,7 @@ from shared.contracts.directory import (
     LegalForm,
     OrganisationKind,
 )
-from shared.web.vocabulary import DISTRICTS, label_in
+from shared.web.vocabulary import DISTRICTS, Labels, label_in
 
 KINDS = {
     OrganisationKind.MO: ("Migrant*innenorganisation (MO)", "Migrant organisation (MO)"),
@@ -90,7 +90,7 @@ COMMITTEE_KINDS = {
     CommitteeKind.WORKING_GROUP: ("Arbeitsgruppe", "Working group"),
 }
 
-VOCABULARY: dict[str, dict] = {  # type: ignore[type-arg]
+VOCABULARY: dict[str, Labels] = {
     "kind": KINDS,
     "legal_form": LEGAL_FORMS,
     "district": DISTRICTS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.directory import merge_queries
@@ -85,7 +85,7 @@ async def list_organisations(
     conn: AsyncConnection, where: OrganisationFilter, limit: int = 50, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of organisations matching the filter, ordered by folded name, and the total count."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if not where.include_archived:
         conditions.append(organisations.c.archived.is_(False))
     if where.public_only:

@@ -16,7 +16,7 @@ from shared.contracts.events import (
     RegistrationStatus,
     Topic,
 )
-from shared.web.vocabulary import DISTRICTS, label_in, local
+from shared.web.vocabulary import DISTRICTS, Labels, label_in, local
 
 FORMATS = {
     EventFormat.QUALIFICATION_SEMINAR: ("Qualifizierungsseminar", "Qualification seminar"),
@@ -84,7 +84,7 @@ REGISTRATION_STATUSES = {
     RegistrationStatus.CANCELLED: ("storniert", "cancelled"),
 }
 
-VOCABULARY: dict[str, dict] = {  # type: ignore[type-arg]
+VOCABULARY: dict[str, Labels] = {
     "format": FORMATS,
     "topic": TOPICS,
     "funding_line": FUNDING_LINES,

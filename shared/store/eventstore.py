@@ -131,7 +131,7 @@ class EventStore:
         meta = metadata or EventMetadata()
         meta_json = _dumps(meta.to_dict())
         now = datetime.now(UTC)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "event_id": str(e.event_id),
                 "stream_id": stream_id,
