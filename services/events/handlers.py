@@ -22,8 +22,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import text
-
 from services.events import notices as outbox
 from services.events import queries, replica
 from services.events.domain.commands import (
@@ -37,6 +35,7 @@ from services.events.domain.commands import (
 from services.events.domain.model import Event, Registration, plan_of, token_hash
 from services.events.domain.notices import notices_for
 from shared.contracts.events import CancelledBy
+from shared.db import queue_behind
 from shared.errors import ConcurrencyError, InvalidInput, NotFound
 from shared.store.uow import UnitOfWork
 
@@ -65,13 +64,8 @@ async def retrying(attempt: Callable[[], Awaitable[T]], retry: bool = True) -> T
 
 
 async def lock_stream(uow: UnitOfWork, stream_id: str) -> None:
-    """Queue behind other commands on the same event (PostgreSQL; two 32-bit keys, a key space apart from
-    the store's one 64-bit append lock)."""
-    if uow.conn.dialect.name == "postgresql":
-        await uow.conn.execute(
-            text("SELECT pg_advisory_xact_lock(:cls, hashtext(:stream))"),
-            {"cls": STREAM_LOCK_CLASS, "stream": stream_id},
-        )
+    """Queue behind other commands on the same stream (PostgreSQL; SQLite runs one writer at a time)."""
+    await queue_behind(uow.conn, STREAM_LOCK_CLASS, stream_id)
 
 
 async def _load(uow: UnitOfWork, event_id: str, expected_version: int | None = None) -> Event:
