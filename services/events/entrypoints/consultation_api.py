@@ -21,7 +21,7 @@ from services.events.domain.consultation_commands import (
     OpenAccompaniment,
     RecordConsultation,
 )
-from services.events.entrypoints.api import IfMatch, OrganisationBrief, Staff, ViaStaff, expected_version
+from services.events.entrypoints.api import OrganisationBrief, Staff, ViaStaff
 from shared.auth.people import actor_names
 from shared.auth.principal import Principal
 from shared.contracts.events import AccompanimentOutcome, ConsultationFormat, FundingLine, Topic
@@ -29,6 +29,7 @@ from shared.db import read_transaction
 from shared.errors import NotFound
 from shared.service import Runtime, RuntimeDep
 from shared.vault import Vault, scrub_after_erasure
+from shared.web.forms import IfMatch, expected_version
 
 router = APIRouter(tags=["advice"])
 
