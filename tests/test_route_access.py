@@ -183,6 +183,17 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("GET", "/accompaniments"): STAFF,
         ("GET", "/accompaniments/{accompaniment_id}"): STAFF,
         ("POST", "/accompaniments/{accompaniment_id}/close"): VIA_WRITES,
+        ("GET", "/veranstaltungen/beratungen"): STAFF,
+        ("GET", "/veranstaltungen/beratungen/neu"): VIA_WRITES,
+        ("POST", "/veranstaltungen/beratungen/neu"): VIA_WRITES,
+        ("GET", "/veranstaltungen/beratungen/{consultation_id}"): STAFF,  # person and minutes: VIA only
+        ("GET", "/veranstaltungen/beratungen/{consultation_id}/bearbeiten"): VIA_WRITES,
+        ("POST", "/veranstaltungen/beratungen/{consultation_id}/bearbeiten"): VIA_WRITES,
+        ("POST", "/veranstaltungen/beratungen/{consultation_id}/loeschen"): VIA_WRITES,
+        ("GET", "/veranstaltungen/prozessbegleitungen"): STAFF,
+        ("POST", "/veranstaltungen/prozessbegleitungen"): VIA_WRITES,
+        ("GET", "/veranstaltungen/prozessbegleitungen/{accompaniment_id}"): STAFF,
+        ("POST", "/veranstaltungen/prozessbegleitungen/{accompaniment_id}/abschliessen"): VIA_WRITES,
     },
 }
 

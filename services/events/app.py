@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.events import notices, replica
 from services.events.consultation_projection import ConsultationsProjection
-from services.events.entrypoints import consultation_api, pages, public_pages
+from services.events.entrypoints import consultation_api, consultation_pages, pages, public_pages
 from services.events.entrypoints.api import router
 from services.events.entrypoints.consumers import directory_consumer
 from services.events.mail import MailSettings, NoticeDispatcher
@@ -39,7 +39,8 @@ definition = ServiceDefinition(
         *CONSULTATION_EVENTS,
         *ACCOMPANIMENT_EVENTS,
     ),
-    routers=[public_pages.router, pages.router, router, consultation_api.router],
+    # The advice pages before the calendar's: /veranstaltungen/beratungen is no event's id.
+    routers=[public_pages.router, consultation_pages.router, pages.router, router, consultation_api.router],
     projections=[CalendarProjection(), ConsultationsProjection()],
     consumers=[directory_consumer],
     templates_dir=Path(__file__).parent / "templates",

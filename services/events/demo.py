@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from services.events import consultation_demo
 from shared.web.vocabulary import BERLIN
 
 VIA_ADDRESS = "VIA Berlin/Brandenburg e.V., Petersburger Straße 92, 10247 Berlin"
@@ -265,7 +266,9 @@ def calendar(org: dict[str, str], network_id: str | None) -> list[tuple[dict[str
     ]
 
 
-async def _directory_copy(client: httpx.AsyncClient) -> tuple[dict[str, str], str | None]:
+async def _directory_copy(
+    client: httpx.AsyncClient, needed: tuple[str, ...] = NEEDED
+) -> tuple[dict[str, str], str | None]:
     """Wait until the organisations (and the network) the demo names have come over the bus."""
     deadline = asyncio.get_running_loop().time() + WAIT_FOR_DIRECTORY
     while True:
@@ -273,7 +276,7 @@ async def _directory_copy(client: httpx.AsyncClient) -> tuple[dict[str, str], st
         networks = (await client.get("/networks")).raise_for_status().json()
         by_name = {o["name"]: o["id"] for o in organisations}
         network_id = next((n["id"] for n in networks if n["name"] == NETWORK), None)
-        if all(name in by_name for name in NEEDED) and network_id:
+        if all(name in by_name for name in needed) and network_id:
             return by_name, network_id
         if asyncio.get_running_loop().time() > deadline:
             raise RuntimeError(
@@ -285,7 +288,9 @@ async def _directory_copy(client: httpx.AsyncClient) -> tuple[dict[str, str], st
 
 
 async def load_demo(client: httpx.AsyncClient) -> int:
-    """Plan the demo calendar unless the service already has events; returns how many."""
+    """Plan the demo calendar unless the service already has events; returns how many. The advice demo
+    (consultation_demo.py) loads first, once, on its own check."""
+    await consultation_demo.load(client, lambda: _directory_copy(client, consultation_demo.ADVISED))
     existing = (await client.get("/events", params={"limit": 1})).raise_for_status().json()
     if existing["total"] > 0:
         return 0

@@ -162,3 +162,28 @@ def seminar(**changes: Any) -> dict[str, Any]:
         "capacity": 2,
     }
     return {**body, **changes}
+
+
+@pytest.fixture
+async def directory_and_events(
+    tmp_path: Path, nats_server: NatsServer, engine: AsyncEngine, tokens: Tokens
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """A real directory and this events service on one nats-server, both called as an admin (as `ikmo up`
+    loads the demo data): the directory's organisations reach the events service over the bus."""
+    from services.directory.app import build_app as build_directory
+
+    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url)
+    directory_app = build_directory(settings, database_url=f"sqlite+aiosqlite:///{tmp_path / 'directory.db'}")
+    events_app = build_app(settings, engine=engine)
+    admin = tokens.headers(Role.ADMIN)
+    async with (
+        directory_app.router.lifespan_context(directory_app),
+        events_app.router.lifespan_context(events_app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=directory_app), base_url="http://directory", headers=admin
+        ) as directory,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=events_app), base_url="http://events", headers=admin
+        ) as events,
+    ):
+        yield directory, events
