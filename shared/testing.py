@@ -24,6 +24,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth.login import LoginConfig, create_login_app, embedded_issuer
@@ -257,3 +258,18 @@ def shots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("IKMO_SCREENSHOTS") or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+async def plaintext_in_database(engine: AsyncEngine, needle: str, tables: tuple[str, ...]) -> bool:
+    """The raw bytes of the SQLite files (WAL included), or every row of the named PostgreSQL tables cast to
+    text, hold the needle? How a test shows personal data is sealed from the first write, or gone."""
+    if engine.dialect.name == "sqlite":
+        assert engine.url.database
+        files = Path(engine.url.database).parent.glob(Path(engine.url.database).name + "*")
+        return any(needle.encode() in f.read_bytes() for f in files)
+    async with engine.connect() as conn:
+        for table in tables:
+            dump = (await conn.execute(text(f"SELECT CAST(t AS text) FROM {table} t"))).scalars().all()
+            if any(needle in row for row in dump):
+                return True
+    return False

@@ -18,7 +18,7 @@ from shared.db import read_transaction
 from shared.personal import ERASED
 from shared.store.schema import events as event_log
 from shared.store.schema import person_keys
-from shared.testing import Tokens, eventually, stream_messages
+from shared.testing import Tokens, eventually, plaintext_in_database, stream_messages
 
 
 def days_ago(n: int) -> str:
@@ -247,6 +247,9 @@ async def test_erasing_the_advised_person_empties_every_copy_and_the_session_sti
 ) -> None:
     yaar = await directory.organisation("Yaar e.V.")
     made = await record(client, yaar)
+    tables = ("events", "outbox", "consultations", "person_keys")
+    assert await plaintext_in_database(engine, "Kostenplan", tables) is False  # sealed from the first write
+    assert await plaintext_in_database(engine, "Yaar e.V.", (*tables, "directory_organisations"))
     erased = await client.post(f"/consultations/{made['id']}/erase")
     assert erased.status_code == 200 and erased.json()["erased"] is True
     notes = (await client.get(f"/consultations/{made['id']}/notes")).json()
