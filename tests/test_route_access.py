@@ -140,6 +140,8 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/events/{event_id}/registrations/{registration_id}/attendance"): VIA_WRITES,
         ("DELETE", "/events/{event_id}/registrations/{registration_id}/attendance"): VIA_WRITES,
         ("GET", "/events/{event_id}/registrations/{registration_id}/certificate"): VIA_WRITES,
+        ("PUT", "/events/{event_id}/registrations/{registration_id}/feedback"): VIA_WRITES,
+        ("GET", "/events/{event_id}/feedback"): VIA_WRITES,  # comments may name people: VIA's only
         ("GET", "/notices"): VIA_WRITES,
         ("GET", "/organisations"): STAFF,
         ("GET", "/networks"): STAFF,
@@ -163,6 +165,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("GET", "/veranstaltungen/{event_id}/einlass"): VIA_WRITES,  # names at the door: VIA's
         ("POST", "/veranstaltungen/{event_id}/einlass/{registration_id}"): VIA_WRITES,
         ("POST", "/veranstaltungen/{event_id}/einlass/{registration_id}/zuruecknehmen"): VIA_WRITES,
+        ("POST", "/veranstaltungen/{event_id}/rueckmeldungen"): VIA_WRITES,
         # The public calendar, its feed, registration and the personal link: rate limited, no sign-in.
         ("GET", "/oeffentlich/veranstaltungen"): PUBLIC,
         ("GET", "/oeffentlich/veranstaltungen.ics"): PUBLIC,
@@ -171,6 +174,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("GET", "/oeffentlich/anmeldung/{token}"): PUBLIC,
         ("POST", "/oeffentlich/anmeldung/{token}"): PUBLIC,
         ("GET", "/oeffentlich/anmeldung/{token}/teilnahmebescheinigung.pdf"): PUBLIC,  # the link's holder
+        ("POST", "/oeffentlich/anmeldung/{token}/rueckmeldung"): PUBLIC,
         # Advice and process accompaniment: staff read the sessions, VIA records them and alone reads
         # who was advised and the minutes.
         ("POST", "/consultations"): VIA_WRITES,

@@ -54,6 +54,16 @@ PEOPLE = [
 ]
 
 
+# DEMO feedback from the paper forms of the past events: (rating, comment)
+FEEDBACK = [
+    (5, "Sehr praxisnah, endlich verstehe ich die Einnahmen-Überschuss-Rechnung. (Demo)"),
+    (4, None),
+    (4, "Gerne ein zweiter Termin mit Übungen am eigenen Beleg. (Demo)"),
+    (3, "Etwas zu viel Stoff für einen Tag. (Demo)"),
+    (5, None),
+]
+
+
 def at(days: int, hour: int, minute: int = 0) -> datetime:
     """A day relative to today, at a time of day in Berlin."""
     day = datetime.now(BERLIN).date() + timedelta(days=days)
@@ -316,4 +326,9 @@ async def load_demo(client: httpx.AsyncClient) -> int:
             for registration_id in ids[:-1]:  # everyone came but the last (a no-show)
                 (await client.post(f"{url}/registrations/{registration_id}/attendance")).raise_for_status()
             (await client.post(f"{url}/complete")).raise_for_status()
+            for registration_id, (rating, comment) in zip(ids[:-1], FEEDBACK, strict=False):  # paper forms
+                answer = {"rating": rating, "comment": comment}
+                (
+                    await client.put(f"{url}/registrations/{registration_id}/feedback", json=answer)
+                ).raise_for_status()
     return len(planned)

@@ -34,7 +34,7 @@ from services.events.domain.commands import (
 )
 from services.events.domain.model import Event, Registration, plan_of, token_hash
 from services.events.domain.notices import notices_for
-from shared.contracts.events import CancelledBy
+from shared.contracts.events import CancelledBy, FeedbackBy
 from shared.db import queue_behind
 from shared.errors import ConcurrencyError, InvalidInput, NotFound
 from shared.store.uow import UnitOfWork
@@ -265,6 +265,32 @@ async def _attendance_step(
         async with uow_factory() as uow:
             event = await _load(uow, event_id)
             changed = decide(event)
+            await uow.save(event)
+        return event, changed
+
+    return await retrying(attempt)
+
+
+# -- feedback -----------------------------------------------------------------------------------------------
+
+
+async def give_feedback(
+    uow_factory: UowFactory,
+    event_id: str,
+    registration_id: str,
+    rating: int,
+    comment: str | None,
+    by: FeedbackBy,
+    clock: Clock | None = None,
+) -> tuple[Event, bool]:
+    """A rating and comment after the event; the comment is sealed under the registration's key when
+    appended (its event is personal), so erasing the person shreds it."""
+    now = (clock or utc_now)()
+
+    async def attempt() -> tuple[Event, bool]:
+        async with uow_factory() as uow:
+            event = await _load(uow, event_id)
+            changed = event.give_feedback(registration_id, rating, comment, by, now)
             await uow.save(event)
         return event, changed
 

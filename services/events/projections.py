@@ -93,6 +93,18 @@ participation = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# The feedback of those who took part: the rating, and the comment sealed as in the log (erasure shreds it).
+feedback = Table(
+    "event_feedback",
+    metadata,
+    Column("registration_id", String(36), primary_key=True),
+    Column("event_id", String(36), nullable=False, index=True),
+    Column("rating", Integer, nullable=False),
+    Column("comment", JSON, nullable=True),  # sealed
+    Column("given_by", String(20), nullable=False),
+    Column("given_at", DateTime(timezone=True), nullable=False),
+)
+
 _DETAILS = (
     "title",
     "format",
@@ -207,35 +219,38 @@ class CalendarProjection:
                 )
                 await self._touch(conn, recorded)
             case "attended" | "attendance_withdrawn":
-                await self._participation(
+                await self._per_registration(
                     conn,
+                    participation,
                     data,
-                    at,
                     attended=kind == "attended",
                     attended_at=at if kind == "attended" else None,
+                    changed_at=at,
                 )
                 await self._touch(conn, recorded)
+            case "feedback_given":
+                await self._per_registration(
+                    conn, feedback, data, rating=data["rating"], given_by=data["by"], given_at=at
+                )
+                await self._touch(conn, recorded)
+            case "feedback_commented":  # always right after its feedback_given, in the same append
+                await self._per_registration(conn, feedback, data, comment=data["comment"])
+                await self._touch(conn, recorded)
 
-    async def _participation(
+    async def _per_registration(
         self,
         conn: AsyncConnection,
+        table: Table,
         data: dict,  # type: ignore[type-arg]
-        at: datetime,
         **values: object,
     ) -> None:
-        p = participation.c
-        changed = await conn.execute(
-            update(participation)
-            .where(p.registration_id == data["registration_id"])
-            .values(changed_at=at, **values)
-        )
+        """Change a registration's row of `table`, making it first if there is none yet."""
+        key = table.c.registration_id
+        changed = await conn.execute(update(table).where(key == data["registration_id"]).values(**values))
         if not changed.rowcount:
             await conn.execute(
-                insert(participation).values(
-                    registration_id=data["registration_id"],
-                    event_id=data["event_id"],
-                    changed_at=at,
-                    **{"attended": False, "attended_at": None, **values},
+                insert(table).values(
+                    registration_id=data["registration_id"], event_id=data["event_id"], **values
                 )
             )
 

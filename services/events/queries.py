@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.events import replica
-from services.events.projections import calendar, participation, registrations
+from services.events.projections import calendar, feedback, participation, registrations
 from shared.vault import Vault
 
 
@@ -176,3 +176,38 @@ async def participation_of(conn: AsyncConnection, event_id: str) -> dict[str, An
     p = participation.c
     rows = (await conn.execute(select(participation).where(p.event_id == event_id))).all()
     return {row.registration_id: row for row in rows}
+
+
+async def feedback_of(conn: AsyncConnection, event_id: str, vault: Vault | None = None) -> dict[str, Any]:
+    """What people said about an event: the average, how many gave each rating, and the comments
+    (opened; "[gelöscht]" once the person is erased), newest first."""
+    f = feedback.c
+    rows = (
+        await conn.execute(select(feedback).where(f.event_id == event_id).order_by(f.given_at.desc()))
+    ).all()
+    comments = await (vault or Vault()).open_all(conn, [row.comment for row in rows])
+    ratings = [row.rating for row in rows]
+    return {
+        "count": len(ratings),
+        "average": round(sum(ratings) / len(ratings), 1) if ratings else None,
+        "distribution": {str(n): ratings.count(n) for n in range(5, 0, -1)},
+        "items": [
+            {
+                "registration_id": row.registration_id,
+                "rating": row.rating,
+                "comment": comment,
+                "by": row.given_by,
+                "given_at": row.given_at,
+            }
+            for row, comment in zip(rows, comments, strict=True)
+        ],
+    }
+
+
+async def feedback_by(conn: AsyncConnection, registration_id: str) -> dict[str, Any] | None:
+    """One registration's own feedback, opened: what the personal link's form shows again."""
+    row = (await conn.execute(select(feedback).where(feedback.c.registration_id == registration_id))).first()
+    if row is None:
+        return None
+    [comment] = await Vault().open_all(conn, [row.comment])
+    return {"rating": row.rating, "comment": comment, "by": row.given_by, "given_at": row.given_at}

@@ -229,6 +229,11 @@ REGISTRATION_EVENTS: tuple[type[DomainEvent], ...] = (
 # -- attendance and feedback (issue 5): what reports and the grants' qualification bonus read ------------
 
 
+class FeedbackBy(StrEnum):
+    PARTICIPANT = "participant"  # through the personal link
+    STAFF = "staff"  # typed in by VIA from a paper form
+
+
 class RegistrationAttended(DomainEvent):
     """A person with a confirmed place was checked in at the event: they took part."""
 
@@ -247,9 +252,37 @@ class RegistrationAttendanceWithdrawn(DomainEvent):
     organisation_id: str | None
 
 
+class RegistrationFeedbackGiven(DomainEvent):
+    """Someone who attended rated the event (1 to 5). A later rating of the same registration replaces the
+    earlier one (`previous_rating`), so a report counts one rating per registration. The comment, if any,
+    is personal and stays in the service (sealed under the registration's key)."""
+
+    event_type = "ikmo.events.registration.feedback_given"
+    event_id: str
+    registration_id: str
+    rating: int = Field(ge=1, le=5, description="1 (poor) to 5 (very good)")
+    previous_rating: int | None = Field(description="The rating it replaces; None for the first")
+    by: FeedbackBy
+    with_comment: bool = Field(description="Whether a comment was given (its text is not published)")
+
+
+class RegistrationFeedbackCommented(DomainEvent):
+    """Private: the free-text comment of a feedback, sealed under the registration's key (it may name
+    people), so erasing the registration shreds it. None: the feedback has no comment (any more)."""
+
+    event_type = "ikmo.events.registration.feedback_commented"
+    public = False
+    personal_subject = "registration_id"
+    event_id: str
+    registration_id: str
+    comment: str | None = personal(default=None)
+
+
 PARTICIPATION_EVENTS: tuple[type[DomainEvent], ...] = (
     RegistrationAttended,
     RegistrationAttendanceWithdrawn,
+    RegistrationFeedbackGiven,
+    RegistrationFeedbackCommented,
 )
 
 

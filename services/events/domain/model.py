@@ -18,7 +18,11 @@ Rules (German and English messages, since people read them):
 - attendance: only a confirmed registration of a published or completed event is checked in, from the
   event's day on (Berlin's calendar day); checking in twice changes nothing; a check-in can be undone; who
   was checked in keeps their registration (no cancellation) and an event with people checked in is not
-  cancelled any more (it is completed).
+  cancelled any more (it is completed);
+- feedback: a rating of 1 to 5 and an optional comment, from someone checked in, once the event has
+  ended; a later one of the same registration replaces it (a slip on a phone is put right, and reports
+  still count one rating per registration); VIA types in paper forms but never overwrites what the
+  person gave through their link; a check-in with feedback is not undone.
 """
 
 from __future__ import annotations
@@ -43,12 +47,15 @@ from shared.contracts.events import (
     EventFormat,
     EventPublished,
     EventStatus,
+    FeedbackBy,
     FundingLine,
     RegistrationAttendanceWithdrawn,
     RegistrationAttended,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationErased,
+    RegistrationFeedbackCommented,
+    RegistrationFeedbackGiven,
     RegistrationPromoted,
     RegistrationRecorded,
     RegistrationStatus,
@@ -64,6 +71,8 @@ VENUE_MAX = 300
 CAPACITY_MIN, CAPACITY_MAX = 1, 1000
 NAME_MIN, NAME_MAX = 2, 200
 EMAIL_MAX = 254
+RATING_MIN, RATING_MAX = 1, 5
+COMMENT_MAX = 2000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()/-]{5,30}$")
 
@@ -105,6 +114,9 @@ class Registration:
     status: RegistrationStatus | None = None  # None between recorded and confirmed/waitlisted
     erased: bool = False
     attended: bool = False
+    rating: int | None = None
+    comment: str | None = None
+    feedback_by: FeedbackBy | None = None
 
     @property
     def active(self) -> bool:
@@ -561,6 +573,12 @@ class Event(Aggregate):
         registration = self.registration(registration_id)
         if not registration.attended:
             return False
+        if registration.rating is not None:
+            raise DomainRuleViolation(
+                "This person gave feedback on the event, so they were there; the check-in stays.",
+                "Diese Person hat eine Rückmeldung zur Veranstaltung gegeben, war also da; der Einlass "
+                "bleibt.",
+            )
         self._record(
             RegistrationAttendanceWithdrawn(
                 event_id=self.id,
@@ -568,6 +586,59 @@ class Event(Aggregate):
                 organisation_id=registration.organisation_id,
             )
         )
+        return True
+
+    # -- decisions: feedback -----------------------------------------------------------------------------
+
+    def give_feedback(
+        self, registration_id: str, rating: int, comment: str | None, by: FeedbackBy, now: datetime
+    ) -> bool:
+        """A rating (and comment) after the event. False if it says what was said already."""
+        registration = self.registration(registration_id)
+        if not RATING_MIN <= rating <= RATING_MAX:
+            raise InvalidInput(
+                f"Choose a rating from {RATING_MIN} to {RATING_MAX}.",
+                f"Bitte eine Bewertung von {RATING_MIN} bis {RATING_MAX} wählen.",
+                field="rating",
+            )
+        text = (comment or "").strip() or None
+        if text and len(text) > COMMENT_MAX:
+            raise _too_long("comment", COMMENT_MAX)
+        if registration.erased:
+            raise DomainRuleViolation(
+                "This person's data was erased; no feedback can be recorded for them.",
+                "Die Daten dieser Person wurden gelöscht; eine Rückmeldung kann nicht erfasst werden.",
+            )
+        if not registration.attended:
+            raise DomainRuleViolation(
+                "Feedback comes from people who took part (were checked in).",
+                "Eine Rückmeldung geben Personen, die teilgenommen haben (eingelassen wurden).",
+            )
+        assert self.details is not None
+        if now < self.details.ends_at:
+            raise DomainRuleViolation(
+                "Feedback opens when the event has ended.",
+                "Eine Rückmeldung ist möglich, sobald die Veranstaltung zu Ende ist.",
+            )
+        if by == FeedbackBy.STAFF and registration.feedback_by == FeedbackBy.PARTICIPANT:
+            raise DomainRuleViolation(
+                "This person gave their feedback themselves; a paper form does not replace it.",
+                "Diese Person hat ihre Rückmeldung selbst gegeben; ein Papierbogen ersetzt sie nicht.",
+            )
+        if (registration.rating, registration.comment, registration.feedback_by) == (rating, text, by):
+            return False
+        ids = {"event_id": self.id, "registration_id": registration_id}
+        self._record(
+            RegistrationFeedbackGiven(
+                **ids,
+                rating=rating,
+                previous_rating=registration.rating,
+                by=by,
+                with_comment=text is not None,
+            )
+        )
+        if text != registration.comment:
+            self._record(RegistrationFeedbackCommented(**ids, comment=text))
         return True
 
     # -- guards -------------------------------------------------------------------------------------------
@@ -639,6 +710,12 @@ class Event(Aggregate):
                 self.registrations[event.registration_id].attended = True
             case RegistrationAttendanceWithdrawn():
                 self.registrations[event.registration_id].attended = False
+            case RegistrationFeedbackGiven():
+                registration = self.registrations[event.registration_id]
+                registration.rating = event.rating
+                registration.feedback_by = event.by
+            case RegistrationFeedbackCommented():
+                self.registrations[event.registration_id].comment = event.comment
 
 
 def _details_of(event: EventDrafted | EventDetailsChanged) -> Details:

@@ -28,6 +28,7 @@ from shared.contracts.events import (
     CancelledBy,
     EventFormat,
     EventStatus,
+    FeedbackBy,
     FundingLine,
     RegistrationStatus,
     Topic,
@@ -582,3 +583,79 @@ async def get_certificate(
     event_id: str, registration_id: str, runtime: RuntimeDep, request: Request, _: ViaStaff
 ) -> Response:
     return await certificate_response(runtime, request, event_id, registration_id)
+
+
+# -- feedback -----------------------------------------------------------------------------------------------
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rating: int = Field(ge=1, le=5, description="1 (poor) to 5 (very good)")
+    comment: str | None = Field(default=None, max_length=2000, description="Free text; kept sealed")
+
+    @classmethod
+    def from_form(cls, values: dict[str, str]) -> FeedbackIn:
+        """A form's fields; one left empty counts as not given (a missing rating is "required")."""
+        return cls.model_validate({k: v for k, v in values.items() if k in ("rating", "comment") and v})
+
+
+class FeedbackResult(BaseModel):
+    registration_id: str
+    rating: int
+    comment: str | None
+    by: FeedbackBy
+    changed: bool = Field(description="False when it said what was said already")
+
+
+class FeedbackItem(BaseModel):
+    registration_id: str
+    rating: int
+    comment: str | None
+    by: FeedbackBy
+    given_at: datetime
+
+
+class FeedbackSummary(BaseModel):
+    count: int
+    average: float | None
+    distribution: dict[str, int] = Field(description="How many gave each rating, 5 to 1")
+    items: list[FeedbackItem]
+
+
+async def record_feedback(
+    runtime: Runtime, event_id: str, registration_id: str, body: FeedbackIn, by: FeedbackBy
+) -> dict[str, Any]:
+    """Shared by the API, the staff page (paper forms) and the personal link."""
+    event, changed = await handlers.give_feedback(
+        runtime.uow, event_id, registration_id, body.rating, body.comment, by
+    )
+    registration = event.registration(registration_id)
+    return {
+        "registration_id": registration_id,
+        "rating": registration.rating,
+        "comment": registration.comment,
+        "by": registration.feedback_by,
+        "changed": changed,
+    }
+
+
+@router.put(
+    "/events/{event_id}/registrations/{registration_id}/feedback",
+    response_model=FeedbackResult,
+    summary="Enter the feedback of someone who came (from a paper form), after the event",
+)
+async def put_feedback(
+    event_id: str, registration_id: str, body: FeedbackIn, runtime: RuntimeDep, _: ViaStaff
+) -> Any:
+    return await record_feedback(runtime, event_id, registration_id, body, FeedbackBy.STAFF)
+
+
+@router.get(
+    "/events/{event_id}/feedback",
+    response_model=FeedbackSummary,
+    summary="The feedback on an event: average, distribution, comments",
+)
+async def get_feedback(event_id: str, runtime: RuntimeDep, _: ViaStaff) -> Any:
+    await read_event(runtime, event_id)
+    async with read_transaction(runtime.engine) as conn:
+        return await queries.feedback_of(conn, event_id)

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -25,11 +26,13 @@ from services.events.entrypoints.api import (
     CapacityIn,
     EventIn,
     EventPatch,
+    FeedbackIn,
     RegistrationIn,
     Staff,
     ViaStaff,
     links,
     not_found,
+    record_feedback,
     register_person,
     wake_dispatcher,
 )
@@ -37,9 +40,9 @@ from services.events.entrypoints.forms import options, shown
 from services.events.labels import VOCABULARY, label, local, moment
 from shared.auth.access import public
 from shared.auth.principal import Principal
-from shared.contracts.events import CancelledBy
+from shared.contracts.events import CancelledBy, FeedbackBy
 from shared.db import read_transaction
-from shared.errors import ConcurrencyError, DomainRuleViolation, IkmoError, InvalidInput
+from shared.errors import ConcurrencyError, DomainRuleViolation, IkmoError, InvalidInput, NotFound
 from shared.service import Runtime, RuntimeDep
 from shared.vault import scrub_after_erasure
 from shared.web.flash import flash
@@ -69,6 +72,13 @@ NOTICE_STATUSES = {
     "failed": N_("could not be sent"),
     "dropped": N_("not sent (person erased)"),
 }
+RATINGS = [
+    (5, N_("very good")),
+    (4, N_("good")),
+    (3, N_("fair")),
+    (2, N_("poor")),
+    (1, N_("very poor")),
+]
 WHEN = {"upcoming": N_("Upcoming"), "past": N_("Past"), "all": N_("All")}
 
 
@@ -359,15 +369,25 @@ async def event_page(
     *,
     errors: Errors | None = None,
     person: dict[str, Any] | None = None,
+    feedback_errors: Errors | None = None,
+    paper: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """The event's page; the registration form on it that went wrong comes back here with its errors."""
+    """The event's page; the registration form or the paper feedback form on it that went wrong comes
+    back here with its errors."""
     event = await load(runtime, event_id)
     lang = current_language(request)
     people: list[dict[str, Any]] = []
-    if is_via(who):  # who registered is VIA's to see
+    said: dict[str, Any] = {"count": 0, "items": []}
+    if is_via(who):  # who registered, and what they said, is VIA's to see
         async with read_transaction(runtime.engine) as conn:
             people = await queries.registrations_of(conn, event_id)
+            said = await queries.feedback_of(conn, event_id)
+    for item in said["items"]:
+        item["given"] = moment(item["given_at"], lang)
+    if said["count"]:
+        said["average_label"] = format_decimal(said["average"], "0.0", locale=lang)
+    participant_said = {i["registration_id"] for i in said["items"] if i["by"] == "participant"}
     for p in people:
         p["registered"] = moment(p["registered_at"], lang)
     return await render(
@@ -382,6 +402,16 @@ async def event_page(
             "organisations": (await choices(runtime, lang))["organisations"],
             "person": person or {"name": "", "email": "", "phone": "", "organisation_id": ""},
             "errors": errors or [],
+            "feedback": said,
+            "ended": local(event["ends_at"]) <= handlers.utc_now(),
+            "feedback_errors": feedback_errors or [],
+            "paper": paper or {"registration_id": "", "rating": "", "comment": ""},
+            "paper_people": [
+                (p["id"], p["name"])
+                for p in people
+                if p["attended"] and not p["erased"] and p["id"] not in participant_said
+            ],
+            "ratings": RATINGS,
             "may_write": is_via(who),
             "base": BASE,
         },
@@ -636,3 +666,41 @@ async def undo_check_in(
     request: Request, event_id: str, registration_id: str, runtime: RuntimeDep, _: ViaStaff
 ) -> Response:
     return await checkin_step(request, event_id, registration_id, runtime, undo=True)
+
+
+# -- feedback from paper forms ------------------------------------------------------------------------------
+
+
+@router.post(BASE + "/{event_id}/rueckmeldungen", response_model=None)
+async def paper_feedback(request: Request, event_id: str, runtime: RuntimeDep, who: ViaStaff) -> Response:
+    """VIA types in a feedback form filled in on paper at the event."""
+    form = await request.form()
+    paper = {
+        "registration_id": str(form.get("registration_id", "")).strip(),
+        "rating": str(form.get("rating", "")).strip(),
+        "comment": str(form.get("comment", "")).strip(),
+    }
+    try:
+        if not paper["registration_id"]:
+            raise InvalidInput(
+                "Choose whose form it is.", "Bitte wählen, von wem der Bogen ist.", field="registration_id"
+            )
+        body = FeedbackIn.from_form(paper)
+        result = await record_feedback(runtime, event_id, paper["registration_id"], body, FeedbackBy.STAFF)
+    except (ValidationError, InvalidInput, DomainRuleViolation, NotFound) as problem:
+        return await event_page(
+            request,
+            runtime,
+            who,
+            event_id,
+            feedback_errors=errors_of(problem),
+            paper=paper,
+            status_code=status_of(problem),
+        )
+    if not result["changed"]:
+        return done(
+            request, event_id, "This feedback was entered already.", "Diese Rückmeldung war schon erfasst."
+        )
+    return done(
+        request, event_id, "The feedback is entered. Thank you!", "Die Rückmeldung ist erfasst. Danke!"
+    )

@@ -18,15 +18,19 @@ from starlette.datastructures import FormData
 from services.events import handlers, ical, queries, replica
 from services.events.domain.model import token_hash
 from services.events.entrypoints.api import (
+    FeedbackIn,
     PublicRegistrationIn,
     certificate_response,
     links,
+    record_feedback,
     register_person,
     wake_dispatcher,
 )
 from services.events.entrypoints.forms import options, shown
-from services.events.labels import VOCABULARY, label
+from services.events.entrypoints.pages import RATINGS
+from services.events.labels import VOCABULARY, label, local
 from shared.auth.access import public
+from shared.contracts.events import FeedbackBy
 from shared.db import read_transaction
 from shared.errors import DomainRuleViolation, InvalidInput, NotFound
 from shared.service import Runtime, RuntimeDep
@@ -186,10 +190,20 @@ async def register_publicly(request: Request, event_id: str, runtime: RuntimeDep
     return RedirectResponse(f"{PUBLIC}/{event['id']}", status_code=303)
 
 
-async def link_page(request: Request, runtime: Runtime, token: str, status_code: int = 200) -> HTMLResponse:
+async def link_page(
+    request: Request,
+    runtime: Runtime,
+    token: str,
+    status_code: int = 200,
+    values: dict[str, Any] | None = None,
+    errors: list[dict[str, str]] | None = None,
+) -> HTMLResponse:
+    """The registration behind a link; for who came, after the event, the feedback form (with what they
+    said before, or what they just typed and its errors)."""
     async with read_transaction(runtime.engine) as conn:
         registration = await queries.registration_by_token(conn, token_hash(token))
         event = await queries.get_event(conn, registration["event_id"]) if registration else None
+        own = await queries.feedback_by(conn, registration["id"]) if registration else None
     if registration is None or event is None:
         raise handlers.unknown_link()
     lang = current_language(request)
@@ -201,6 +215,11 @@ async def link_page(request: Request, runtime: Runtime, token: str, status_code:
             "registration": registration,
             "status_label": label(registration["status"], lang) if registration["status"] else "",
             "action": f"{LINK}/{token}",
+            "ended": local(event["ends_at"]) <= handlers.utc_now(),
+            "own_feedback": own,
+            "values": values or own or {"rating": "", "comment": ""},
+            "errors": errors or [],
+            "ratings": RATINGS,
             "public": PUBLIC,
             "show_login_link": False,
         },
@@ -233,13 +252,41 @@ async def cancel_by_link(request: Request, token: str, runtime: RuntimeDep) -> R
     return RedirectResponse(f"{LINK}/{token}", status_code=303, headers=NO_REFERRER)
 
 
-@router.get(LINK + "/{token}/teilnahmebescheinigung.pdf", dependencies=[public(READ_LIMIT)])
-async def certificate_by_link(request: Request, token: str, runtime: RuntimeDep) -> Response:
-    """Whoever attended downloads their certificate through their personal link."""
+async def registration_of_link(runtime: Runtime, token: str) -> dict[str, Any]:
+    """The registration a personal link stands for, or the 404 that says nothing more."""
     async with read_transaction(runtime.engine) as conn:
         registration = await queries.registration_by_token(conn, token_hash(token))
     if registration is None:
         raise handlers.unknown_link()
+    return registration
+
+
+@router.get(LINK + "/{token}/teilnahmebescheinigung.pdf", dependencies=[public(READ_LIMIT)])
+async def certificate_by_link(request: Request, token: str, runtime: RuntimeDep) -> Response:
+    """Whoever attended downloads their certificate through their personal link."""
+    registration = await registration_of_link(runtime, token)
     return await certificate_response(
         runtime, request, registration["event_id"], registration["id"], headers=NO_REFERRER
     )
+
+
+@router.post(LINK + "/{token}/rueckmeldung", response_model=None, dependencies=[public(FORM_LIMIT)])
+async def feedback_by_link(request: Request, token: str, runtime: RuntimeDep) -> Response:
+    """Feedback from who came, after the event; a second one replaces the first."""
+    registration = await registration_of_link(runtime, token)
+    form = await request.form()
+    values = {"rating": str(form.get("rating", "")).strip(), "comment": str(form.get("comment", "")).strip()}
+    try:
+        body = FeedbackIn.from_form(values)
+        await record_feedback(
+            runtime, registration["event_id"], registration["id"], body, FeedbackBy.PARTICIPANT
+        )
+    except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
+        return await link_page(request, runtime, token, status_of(problem), values, errors_of(problem))
+    flash(
+        request,
+        "success",
+        "Thank you for your feedback!",
+        message_de="Vielen Dank für Ihre Rückmeldung!",
+    )
+    return RedirectResponse(f"{LINK}/{token}", status_code=303, headers=NO_REFERRER)

@@ -1,9 +1,10 @@
 """VIA staff and the public in a real browser: plan and publish an event, register until it is full, land
 on the waitlist, cancel through the personal link, and see the promotion and its notice; then, on the
 event's day, check people in on a phone and download a certificate of participation (staff from the
-check-in list, the participant through their personal link). The real events service and the real
-sign-in app run under uvicorn on free ports, as `ikmo up` runs them; the service's clock
-(`handlers.utc_now`) is moved to the event's day, as the days would pass.
+check-in list, the participant through their personal link); after it, give feedback through the link
+and read it on the staff page. The real events service and the real sign-in app run under uvicorn on
+free ports, as `ikmo up` runs them; the service's clock (`handlers.utc_now`) is moved to the event's
+day and past its end, as the days would pass.
 
 Screenshots go to a temporary folder (IKMO_SCREENSHOTS names another one to keep them for a look).
 """
@@ -196,5 +197,25 @@ def test_publish_fill_wait_cancel_see_the_promotion_and_check_in(
             with visitor.expect_download() as mine:
                 visitor.get_by_role("link", name="Meine Teilnahmebescheinigung herunterladen (PDF)").click()
             assert "Person 3" in pdf_text(mine.value.path())
+
+            # After the event: Person 3 says how it was; VIA reads it beside the event.
+            monkeypatch.setattr(handlers, "utc_now", lambda: berlin(14, 16))
+            visitor.reload()
+            visitor.get_by_label("5 – sehr gut").check()
+            visitor.get_by_label("Kommentar (freiwillig)").fill("Sehr praxisnah, danke!")
+            visitor.get_by_role("button", name="Rückmeldung senden").click()
+            expect(visitor.get_by_role("status")).to_contain_text("Vielen Dank für Ihre Rückmeldung!")
+            expect(visitor.get_by_role("button", name="Meine Rückmeldung ändern")).to_be_visible()
+            visitor.screenshot(path=str(shots / "events-feedback-phone.png"), full_page=True)
+            staff.set_viewport_size({"width": 1100, "height": 900})
+            staff.goto(f"{service_url}/veranstaltungen")
+            staff.get_by_label("Wann").select_option(label="Alle")
+            staff.get_by_role("button", name="Anzeigen").click()
+            staff.get_by_role("link", name="Projektmanagement für Vereine").click()
+            expect(staff.locator("#feedback-average")).to_have_text(
+                "Durchschnittliche Bewertung: 5,0 von 5 (Bewertungen: 1)"
+            )
+            expect(staff.get_by_text("Sehr praxisnah, danke!")).to_be_visible()
+            staff.screenshot(path=str(shots / "events-detail-feedback.png"), full_page=True)
         finally:
             browser.close()

@@ -13,7 +13,13 @@ from services.directory.app import build_app as build_directory
 from services.directory.demo import load_demo as load_directory_demo
 from services.events.app import build_app as build_events
 from services.events.demo import load_demo
-from services.events.projections import CalendarProjection, calendar, participation, registrations
+from services.events.projections import (
+    CalendarProjection,
+    calendar,
+    feedback,
+    participation,
+    registrations,
+)
 from shared.auth.principal import Role
 from shared.contracts.events import EventFormat
 from shared.db import read_transaction
@@ -29,7 +35,8 @@ async def snapshot(engine: AsyncEngine) -> tuple[list, list]:  # type: ignore[ty
         events = (await conn.execute(select(calendar).order_by(calendar.c.id))).all()
         people = (await conn.execute(select(registrations).order_by(registrations.c.id))).all()
         present = (await conn.execute(select(participation).order_by(participation.c.registration_id))).all()
-    return [tuple(r) for r in events], [tuple(r) for r in people] + [tuple(r) for r in present]
+        said = (await conn.execute(select(feedback).order_by(feedback.c.registration_id))).all()
+    return [tuple(r) for r in events], [tuple(r) for r in [*people, *present, *said]]
 
 
 async def test_the_demo_calendar_loads_once_and_rebuilds_to_the_same(
@@ -73,6 +80,8 @@ async def test_the_demo_calendar_loads_once_and_rebuilds_to_the_same(
             for e in past
         ]
         assert sorted(sum(a) for a in attended) == [3, 5]  # everyone came but one no-show each
+        said = [(await events.get(f"/events/{e['id']}/feedback")).json() for e in past]
+        assert sorted(f["count"] for f in said) == [3, 5] and all(f["average"] for f in said)
 
         before = await snapshot(engine)
         progress: list[tuple[int, int]] = []
