@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.directory.committee_projection import committee_seats, committees
+from services.directory.domain.mentoring import MentoringStatus
+from services.directory.domain.merge import Connections
 from services.directory.merge_projection import organisation_merges
-from services.directory.projections import organisations
+from services.directory.projections import (
+    cooperations,
+    mentorings,
+    network_memberships,
+    networks,
+    organisations,
+)
+
+OPEN_MENTORING = (MentoringStatus.PROPOSED.value, MentoringStatus.ACTIVE.value)
 
 MAX_HOPS = 50  # merges chain only forwards (a merged record takes over nothing), so this is a data error
 
@@ -82,3 +93,53 @@ async def names(conn: AsyncConnection, ids: set[str]) -> dict[str, str]:
         select(organisations.c.id, organisations.c.name).where(organisations.c.id.in_(ids))
     )
     return {r.id: r.name for r in rows}
+
+
+async def connections(conn: AsyncConnection, organisation_id: str) -> Connections:
+    """What the organisation (with the records merged into it) takes part in now: what a merge must not
+    double. Read in the merge's own transaction."""
+    ids = await record_ids(conn, organisation_id)
+    nm, n = network_memberships.c, networks.c
+    member_of = await conn.execute(
+        select(n.id, n.name)
+        .join(network_memberships, nm.network_id == n.id)
+        .where(nm.organisation_id.in_(ids), nm.left_on.is_(None))
+    )
+    cs, c = committee_seats.c, committees.c
+    seated_in = await conn.execute(
+        select(c.id, c.name)
+        .join(committee_seats, cs.committee_id == c.id)
+        .where(cs.organisation_id.in_(ids), cs.vacated_on.is_(None), c.dissolved_on.is_(None))
+    )
+    co = cooperations.c
+    cooperating = (
+        await conn.execute(
+            select(co.organisation_id, co.partner_id, co.field_of_work).where(
+                or_(co.organisation_id.in_(ids), co.partner_id.in_(ids)), co.ended_on.is_(None)
+            )
+        )
+    ).all()
+    me = mentorings.c
+    mentoring = (
+        await conn.execute(
+            select(me.mentor_id, me.mentee_id).where(
+                or_(me.mentor_id.in_(ids), me.mentee_id.in_(ids)), me.status.in_(OPEN_MENTORING)
+            )
+        )
+    ).all()
+    own = set(ids)
+    others = {r.partner_id if r.organisation_id in own else r.organisation_id for r in cooperating}
+    others |= {r.mentee_id if r.mentor_id in own else r.mentor_id for r in mentoring}
+    today = await survivors(conn, others)
+    called = await names(conn, set(today.values()))
+    partners = {
+        (today[r.partner_id if r.organisation_id in own else r.organisation_id], r.field_of_work)
+        for r in cooperating
+    }
+    counterparts = {today[r.mentee_id if r.mentor_id in own else r.mentor_id] for r in mentoring}
+    return Connections(
+        networks={r.id: r.name for r in member_of},
+        committees={r.id: r.name for r in seated_in},
+        cooperations={key: called.get(key[0], key[0]) for key in partners},
+        mentorings={other: called.get(other, other) for other in counterparts},
+    )

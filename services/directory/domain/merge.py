@@ -12,15 +12,19 @@ Rules (German and English):
 - only records of the same kind merge, except that an MO and a refugee initiative may (the same group
   entered once as each): 422, field `absorbed_id`;
 - a record merged away can be neither merged again nor take over another (409, naming the survivor);
-- an archived record cannot take over a duplicate (409); an archived duplicate may be merged away.
+- an archived record cannot take over a duplicate (409); an archived duplicate may be merged away;
+- what both records take part in at once would be doubled by the merge: the same network, a seat in
+  the same committee, a cooperation with the same partner in the same field, an open mentoring with the
+  same organisation; and an open mentoring between the two would become one of an organisation by itself.
+  Each is refused (409, naming it) until one side of it ended.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from services.directory.domain.model import Organisation, Profile
 from shared.contracts.directory import COOPERATING_KINDS, OrganisationKind
@@ -36,6 +40,55 @@ class MergeOrganisations:
     reason: str | None = None
     survivor_version: int | None = None
     absorbed_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Connections:
+    """What one record (with every record merged into it before) takes part in now, each with its name,
+    as the read models hold it. Organisations on the other side are given as they stand today."""
+
+    networks: Mapping[str, str] = field(default_factory=dict)  # network id -> name
+    committees: Mapping[str, str] = field(default_factory=dict)  # committee id -> name
+    cooperations: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (partner, field) -> name
+    mentorings: Mapping[str, str] = field(default_factory=dict)  # open: the other organisation -> name
+
+
+def check_connections(
+    survivor_id: str, absorbed_id: str, survivor: Connections, absorbed: Connections
+) -> None:
+    """Raise what the merge would double, or turn into a mentoring of an organisation by itself."""
+    clashes: list[tuple[str, str]] = []
+    for network in sorted(survivor.networks.keys() & absorbed.networks.keys()):
+        name = survivor.networks[network]
+        clashes.append((f"both are members of the network {name}", f"beide sind Mitglied im Netzwerk {name}"))
+    for committee in sorted(survivor.committees.keys() & absorbed.committees.keys()):
+        name = survivor.committees[committee]
+        clashes.append((f"both hold a seat in {name}", f"beide haben einen Sitz in {name}"))
+    for partner, field_of_work in sorted(survivor.cooperations.keys() & absorbed.cooperations.keys()):
+        name = survivor.cooperations[(partner, field_of_work)]
+        clashes.append(
+            (f"both cooperate with {name} in the same field", f"beide kooperieren mit {name} im selben Feld")
+        )
+    if absorbed_id in survivor.mentorings or survivor_id in absorbed.mentorings:
+        clashes.append(
+            ("a mentoring between the two is open", "zwischen den beiden läuft eine Mentoring-Begleitung")
+        )
+    for other in sorted(
+        (survivor.mentorings.keys() & absorbed.mentorings.keys()) - {survivor_id, absorbed_id}
+    ):
+        name = survivor.mentorings[other]
+        clashes.append(
+            (f"both have an open mentoring with {name}", f"beide haben eine laufende Begleitung mit {name}")
+        )
+    if clashes:
+        raise DomainRuleViolation(
+            "The merge would double what both records take part in: "
+            + "; ".join(en for en, _ in clashes)
+            + ". End it for the duplicate first, then merge.",
+            "Die Zusammenführung würde verdoppeln, woran beide Einträge teilnehmen: "
+            + "; ".join(de for _, de in clashes)
+            + ". Bitte dies zuerst für die Dublette beenden, dann zusammenführen.",
+        )
 
 
 def _added(first: tuple[str, ...], second: tuple[str, ...]) -> tuple:  # type: ignore[type-arg]
@@ -87,9 +140,18 @@ def check_merge(survivor: Organisation, absorbed: Organisation) -> None:
         )
 
 
-def merge(survivor: Organisation, absorbed: Organisation, reason: str | None) -> None:
-    """Decide the merge: record `duplicate_absorbed` on the survivor and `merged` on the duplicate."""
+def merge(
+    survivor: Organisation,
+    absorbed: Organisation,
+    reason: str | None,
+    connections: tuple[Connections, Connections] = (Connections(), Connections()),
+) -> None:
+    """Decide the merge: record `duplicate_absorbed` on the survivor and `merged` on the duplicate.
+
+    `connections` are what the survivor and the duplicate take part in now (read in the same transaction).
+    """
     check_merge(survivor, absorbed)
+    check_connections(survivor.id, absorbed.id, *connections)
     assert survivor.profile is not None and absorbed.profile is not None
     combined = merged_profile(survivor.profile, absorbed.profile)
     survivor.absorb_duplicate(absorbed.id, _name(absorbed), combined)

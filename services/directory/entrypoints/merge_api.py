@@ -13,8 +13,8 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.directory import merge_handlers, queries
-from services.directory.domain.merge import MergeOrganisations, check_merge, merged_profile
+from services.directory import merge_handlers, merge_queries, queries
+from services.directory.domain.merge import MergeOrganisations, check_connections, check_merge, merged_profile
 from services.directory.domain.model import Organisation
 from services.directory.entrypoints.api import IfMatch, OrganisationOut, Staff, expected_version
 from shared.contracts.directory import District, FieldOfWork
@@ -76,9 +76,14 @@ async def preview(runtime: RuntimeDep, survivor_id: str, absorbed_id: str) -> di
         survivor = await _aggregate(runtime, conn, survivor_id)
         absorbed = await _aggregate(runtime, conn, absorbed_id)
         records = [await queries.get_organisation(conn, i) for i in (survivor_id, absorbed_id)]
+        held = (
+            await merge_queries.connections(conn, survivor_id),
+            await merge_queries.connections(conn, absorbed_id),
+        )
     problem = None
     try:
         check_merge(survivor, absorbed)
+        check_connections(survivor_id, absorbed_id, *held)
     except (InvalidInput, DomainRuleViolation) as refused:
         field = refused.field if isinstance(refused, InvalidInput) else None
         problem = {"message": refused.message_en, "message_de": refused.message_de, "field": field}

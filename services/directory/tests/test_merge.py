@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.directory.domain.commands import RegisterOrganisation, UpdateOrganisationProfile
-from services.directory.domain.merge import merge, merged_profile
+from services.directory.domain.merge import Connections, merge, merged_profile
 from services.directory.domain.model import Organisation
 from services.directory.merge_projection import MergesProjection, organisation_merges
 from shared.auth.principal import Role
@@ -113,6 +113,43 @@ def test_what_cannot_be_merged() -> None:
     old_duplicate = registered("c", "Alter Verein (alt)")
     old_duplicate.archive("doppelt")
     merge(registered("e", "Alter Verein e.V."), old_duplicate, None)  # an archived duplicate may end so
+
+
+def test_what_both_records_take_part_in_at_once_is_not_doubled() -> None:
+    survivor, duplicate = registered("s", "Brücke e.V."), registered("d", "Bruecke")
+    nothing = Connections()
+    merge(survivor, duplicate, None, (Connections(networks={"n": "Migrannet"}), nothing))  # one side: fine
+
+    survivor, duplicate = registered("s", "Brücke e.V."), registered("d", "Bruecke")
+    both = (
+        Connections(
+            networks={"n": "Migrannet"},
+            committees={"c": "Integrationsbeirat"},
+            cooperations={("jc", "youth"): "Jobcenter Neukölln"},
+            mentorings={"m": "Yaar e.V."},
+        ),
+        Connections(
+            networks={"n": "Migrannet", "o": "Anderes Netz"},
+            committees={"c": "Integrationsbeirat"},
+            cooperations={("jc", "youth"): "Jobcenter Neukölln", ("jc", "health"): "Jobcenter Neukölln"},
+            mentorings={"m": "Yaar e.V."},
+        ),
+    )
+    with pytest.raises(DomainRuleViolation) as doubled:
+        merge(survivor, duplicate, None, both)
+    for part in (
+        "Netzwerk Migrannet",
+        "Sitz in Integrationsbeirat",
+        "mit Jobcenter Neukölln",
+        "mit Yaar e.V.",
+    ):
+        assert part in doubled.value.message_de
+    assert "Anderes Netz" not in doubled.value.message_de and "network Migrannet" in doubled.value.message_en
+    assert survivor.pending_events == [] and duplicate.pending_events == []  # nothing decided
+
+    with pytest.raises(DomainRuleViolation) as itself:
+        merge(survivor, duplicate, None, (Connections(mentorings={"d": "Bruecke"}), nothing))
+    assert "Mentoring-Begleitung" in itself.value.message_de
 
 
 def test_the_combined_profile_keeps_the_survivors_order_and_website() -> None:
@@ -392,6 +429,51 @@ async def test_an_account_made_for_a_merged_duplicate_acts_for_the_survivor(
     assert page.status_code == 200 and "Afrikanischer Frauenverein e.V." in page.text
     assert (await client.get(f"/organisations/{stranger['id']}", headers=account)).status_code == 403
     assert (await client.get(d_url, headers=account)).status_code == 403  # the old record is history
+
+
+async def test_a_merge_that_would_double_a_connection_waits_until_it_ended(client: httpx.AsyncClient) -> None:
+    survivor = await org(client, "Verein Alpha e.V.")
+    duplicate = await org(client, "Verein Alpha")
+    coordinator = await org(client, "Paritätischer Berlin", "welfare_association")
+    jobcenter = await org(client, "Jobcenter Mitte", "labour_market_actor")
+    network = (
+        await client.post(
+            "/networks", json={"name": "Migrannet", "coordinators": [coordinator["id"], survivor["id"]]}
+        )
+    ).json()
+    members = f"/networks/{network['id']}/members"
+    assert (await client.post(members, json={"organisation_id": duplicate["id"]})).status_code == 200
+    cooperation = {"partner_id": jobcenter["id"], "field_of_work": "labour_market"}
+    for record in (survivor, duplicate):
+        started = await client.post("/cooperations", json={**cooperation, "organisation_id": record["id"]})
+        assert started.status_code == 201
+    mentoring = await client.post(
+        "/mentorings",
+        json={"mentor_id": survivor["id"], "mentee_id": duplicate["id"], "focus_areas": ["Vereinsgründung"]},
+    )
+    assert mentoring.status_code == 201
+    s_url = f"/organisations/{survivor['id']}"
+
+    preview = (await client.get(f"{s_url}/merge-preview", params={"absorbed_id": duplicate["id"]})).json()
+    assert "Netzwerk Migrannet" in preview["problem"]["message_de"]
+    refused = await client.post(f"{s_url}/merge", json={"absorbed_id": duplicate["id"]})
+    assert refused.status_code == 409
+    for part in ("Netzwerk Migrannet", "mit Jobcenter Mitte", "Mentoring-Begleitung"):
+        assert part in refused.json()["message_de"]
+    assert (await client.get(f"/organisations/{duplicate['id']}")).json()["merged_into"] is None
+
+    # Ended for the duplicate, the merge goes through.
+    assert (await client.post(f"{members}/{duplicate['id']}/leave", json={})).status_code == 200
+    [of_duplicate] = [
+        c
+        for c in (await client.get(f"/organisations/{duplicate['id']}/cooperations")).json()
+        if c["organisation_id"] == duplicate["id"]
+    ]
+    assert (await client.post(f"/cooperations/{of_duplicate['id']}/end", json={})).status_code == 200
+    ended = await client.post(f"/mentorings/{mentoring.json()['id']}/end-early", json={"reason": "Dublette"})
+    assert ended.status_code == 200, ended.text
+    merged = await client.post(f"{s_url}/merge", json={"absorbed_id": duplicate["id"]})
+    assert merged.status_code == 200, merged.text
 
 
 async def test_the_merges_read_model_rebuilds_to_the_same(
