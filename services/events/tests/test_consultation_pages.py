@@ -91,6 +91,18 @@ async def test_recording_with_mistakes_shows_them_beside_the_fields_and_keeps_wh
     )
     assert stale.status_code == 409 and "inzwischen geändert" in stale.text and 'value="50"' in stale.text
 
+    erased = await client.post(made.headers["location"] + "/loeschen", headers=HTML)
+    assert erased.status_code == 303
+    page = await client.get(made.headers["location"], headers=HTML)
+    assert "überall gelöscht" in page.text and "Leyla Ahmadi" not in page.text and "[gelöscht]" in page.text
+    assert "Daten der Person löschen" not in page.text  # nothing left to erase
+    still = await client.post(  # the facts stay correctable; what reads as erased is not sent back as data
+        made.headers["location"] + "/bearbeiten",
+        data=session(yaar, person_advised="[gelöscht]"),
+        headers=HTML,
+    )
+    assert still.status_code == 303
+
 
 async def test_the_list_filters_and_other_partners_see_no_person(
     client: httpx.AsyncClient, directory: Directory, tokens: Tokens
