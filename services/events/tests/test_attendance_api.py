@@ -3,6 +3,7 @@ registration ids only, and the check-in list at the door (plain form posts, filt
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -190,3 +191,18 @@ async def test_the_check_in_list_before_the_day_says_when_it_opens(client: httpx
     assert "Einlassen" not in rows(page.text)["Person 1"]
     unknown = await client.get("/veranstaltungen/no-such-event/einlass", headers=HTML)
     assert unknown.status_code == 404
+
+
+async def test_people_checked_in_at_the_same_moment_are_all_present(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """Two phones at the door: check-ins of one event conflict on its stream and are decided again."""
+    event_id, ids = await event_with_people(client, people=6, capacity=6)
+    before = await log_size(engine)
+    url = f"/events/{event_id}/registrations"
+    results = await asyncio.gather(*(client.post(f"{url}/{i}/attendance") for i in [*ids, ids[0]]))
+    assert all(r.status_code == 200 for r in results), [r.text for r in results]
+    assert sum(r.json()["changed"] for r in results) == 6  # the one tapped twice counts once
+    assert await log_size(engine) == before + 6
+    people = (await client.get(url)).json()
+    assert all(p["attended"] for p in people)
