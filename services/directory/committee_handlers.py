@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from services.directory import merge_queries
 from services.directory.domain.commands import DissolveCommittee, RecordCommittee, TakeSeat, VacateSeat
 from services.directory.domain.committee import Committee
 from services.directory.domain.contact import ContactPerson
@@ -34,7 +35,8 @@ async def take_seat(uow_factory: UowFactory, cmd: TakeSeat) -> Committee:
         assert organisation.kind is not None
         if cmd.representative_id is not None:
             contact = await uow.get(ContactPerson, cmd.representative_id, "Ansprechperson")
-            if contact.organisation_id != cmd.organisation_id or contact.removed or contact.erased:
+            records = await merge_queries.record_ids(uow.conn, cmd.organisation_id)  # its own and merged in
+            if contact.organisation_id not in records or contact.removed or contact.erased:
                 raise InvalidInput(
                     "The representative must be a current contact person of this organisation.",
                     "Die Vertretung muss eine aktuelle Ansprechperson dieser Organisation sein.",

@@ -96,7 +96,8 @@ async def seats_of(conn: AsyncConnection, organisation_id: str) -> list[dict[str
 
 
 async def representatives(conn: AsyncConnection, vault: Vault) -> list[dict[str, Any]]:
-    """Every current, not erased contact person with their organisation: who can represent it."""
+    """Every current, not erased contact person with their organisation (as it is today, after merges):
+    who can represent it."""
     rows = (
         await conn.execute(
             select(contacts.c.id, contacts.c.organisation_id, contacts.c.personal, organisations.c.name)
@@ -105,8 +106,16 @@ async def representatives(conn: AsyncConnection, vault: Vault) -> list[dict[str,
         )
     ).all()
     opened = await vault.open_all(conn, [r.personal for r in rows])
+    # A contact taken over by a merge represents the survivor, under the survivor's name.
+    today = await merge_queries.survivors(conn, {r.organisation_id for r in rows})
+    moved = await merge_queries.names(conn, {s for i, s in today.items() if s != i})
     found = [
-        {"id": r.id, "organisation_id": r.organisation_id, "organisation": r.name, "name": personal["name"]}
+        {
+            "id": r.id,
+            "organisation_id": today[r.organisation_id],
+            "organisation": moved.get(today[r.organisation_id], r.name),
+            "name": personal["name"],
+        }
         for r, personal in zip(rows, opened, strict=True)
     ]
     return sorted(found, key=lambda c: (c["organisation"].casefold(), c["name"].casefold()))

@@ -230,8 +230,9 @@ async def contacts_of(conn: AsyncConnection, organisation_id: str, vault: Vault)
 
 
 async def organisation_of_contact(conn: AsyncConnection, contact_id: str) -> str | None:
+    """The organisation a contact person belongs to today: the survivor, if theirs was merged away."""
     row = (await conn.execute(select(contacts.c.organisation_id).where(contacts.c.id == contact_id))).first()
-    return None if row is None else str(row.organisation_id)
+    return None if row is None else await merge_queries.survivor_of(conn, str(row.organisation_id))
 
 
 # -- mentoring --------------------------------------------------------------------------------------------

@@ -44,7 +44,8 @@ async def _contacts(runtime: RuntimeDep, organisation_id: str) -> list[dict[str,
         return await queries.contacts_of(conn, organisation_id, Vault())
 
 
-async def _organisation_of(runtime: RuntimeDep, contact_id: str) -> str:
+async def organisation_of_contact(runtime: RuntimeDep, contact_id: str) -> str:
+    """The organisation that may act on the contact: its own, or the survivor it was merged into (404)."""
     async with read_transaction(runtime.engine) as conn:
         organisation_id = await queries.organisation_of_contact(conn, contact_id)
     if organisation_id is None:
@@ -79,14 +80,14 @@ async def list_contacts(organisation_id: str, runtime: RuntimeDep, who: StaffOrO
 
 @router.post("/contacts/{contact_id}/remove", status_code=204, summary="No longer a contact person")
 async def remove(contact_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount) -> Response:
-    ensure_may_act_for(who, await _organisation_of(runtime, contact_id))
+    ensure_may_act_for(who, await organisation_of_contact(runtime, contact_id))
     await handlers.remove_contact(runtime.uow, contact_id)
     return Response(status_code=204)
 
 
 @router.post("/contacts/{contact_id}/erase", status_code=204, summary="Erase the person's data everywhere")
 async def erase(contact_id: str, runtime: RuntimeDep, _: Staff) -> Response:
-    await _organisation_of(runtime, contact_id)
+    await organisation_of_contact(runtime, contact_id)
     await handlers.erase_contact(runtime.uow, contact_id)
     await scrub_after_erasure(runtime.engine)
     return Response(status_code=204)

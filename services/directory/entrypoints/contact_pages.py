@@ -6,27 +6,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from services.directory import handlers, queries
+from services.directory import handlers
 from services.directory.domain.commands import AddContactPerson
 from services.directory.entrypoints.api import Staff, StaffOrOwnAccount, ensure_may_act_for
-from services.directory.entrypoints.contact_api import ContactIn
+from services.directory.entrypoints.contact_api import ContactIn, organisation_of_contact
 from services.directory.entrypoints.pages import BASE, errors_of, organisation_page, status_of
-from shared.db import read_transaction
-from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.errors import DomainRuleViolation, InvalidInput
 from shared.service import RuntimeDep
 from shared.vault import scrub_after_erasure
 from shared.web.flash import flash
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 CONTACTS = BASE + "/ansprechpersonen"
-
-
-async def organisation_of(runtime: RuntimeDep, contact_id: str) -> str:
-    async with read_transaction(runtime.engine) as conn:
-        organisation_id = await queries.organisation_of_contact(conn, contact_id)
-    if organisation_id is None:
-        raise NotFound(f"Contact {contact_id} does not exist", f"Ansprechperson {contact_id} gibt es nicht")
-    return organisation_id
 
 
 @router.post(BASE + "/{organisation_id}/ansprechpersonen", response_model=None)
@@ -69,7 +60,7 @@ async def add(
 
 @router.post(CONTACTS + "/{contact_id}/entfernen", response_model=None)
 async def remove(request: Request, contact_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount) -> Response:
-    organisation_id = await organisation_of(runtime, contact_id)
+    organisation_id = await organisation_of_contact(runtime, contact_id)
     ensure_may_act_for(who, organisation_id)
     try:
         await handlers.remove_contact(runtime.uow, contact_id)
@@ -87,7 +78,7 @@ async def remove(request: Request, contact_id: str, runtime: RuntimeDep, who: St
 
 @router.post(CONTACTS + "/{contact_id}/loeschen", response_model=None)
 async def erase(request: Request, contact_id: str, runtime: RuntimeDep, _: Staff) -> Response:
-    organisation_id = await organisation_of(runtime, contact_id)
+    organisation_id = await organisation_of_contact(runtime, contact_id)
     await handlers.erase_contact(runtime.uow, contact_id)
     await scrub_after_erasure(runtime.engine)
     flash(
