@@ -25,12 +25,13 @@ from services.directory.domain.network import Network
 from services.directory.domain.teilhabecheck import Teilhabecheck
 from shared.contracts.directory import District, FieldOfWork
 from shared.db import queue_behind
-from shared.errors import ConcurrencyError, DomainRuleViolation
+from shared.errors import ConcurrencyError, DomainRuleViolation, InvalidInput
 from shared.store.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
 WHAT_DE = "Organisation"
 COOPERATION_LOCK_SCOPE = 0xC0_0B  # writers of one pair and field queue for the "only once" check
+MENTORING_LOCK_SCOPE = 0x3E_47  # proposals for one pair queue for the "one open mentoring" check
 
 
 async def register_organisation(uow_factory: UowFactory, cmd: RegisterOrganisation) -> Organisation:
@@ -174,8 +175,14 @@ async def propose_mentoring(
 ) -> Mentoring:
     mentoring = Mentoring.propose(str(uuid.uuid4()), mentor_id, mentee_id, focus_areas)
     async with uow_factory() as uow:
+        await queue_behind(uow.conn, MENTORING_LOCK_SCOPE, "|".join(sorted((mentor_id, mentee_id))))
         await _active_organisation(uow, mentor_id)
         await _active_organisation(uow, mentee_id)
+        if await queries.mentoring_open(uow.conn, mentor_id, mentee_id):
+            raise DomainRuleViolation(
+                "These two already have an open mentoring; end it before proposing another.",
+                "Diese beiden haben bereits eine laufende Begleitung; bitte sie erst beenden.",
+            )
         await uow.save(mentoring)
     return mentoring
 
@@ -192,7 +199,9 @@ async def mentoring_step(
     async with uow_factory() as uow:
         mentoring = await uow.get(Mentoring, mentoring_id, "Begleitung", expected_version)
         day = on or date.today()
-        if step == "start":
+        if step == "start":  # both must still take part in something new when it begins
+            await _active_organisation(uow, mentoring.mentor_id)
+            await _active_organisation(uow, mentoring.mentee_id)
             mentoring.start(day)
         elif step == "complete":
             mentoring.complete(day)
@@ -222,12 +231,22 @@ async def start_cooperation(
                 "These two already cooperate in this field.",
                 "Diese beiden kooperieren in diesem Feld bereits.",
             )
+        day = started_on or date.today()
+        ended = await queries.last_cooperation_end(uow.conn, organisation_id, partner_id, field)
+        if ended is not None and day <= ended:
+            raise InvalidInput(
+                f"Their last cooperation in this field ended on {ended:%d.%m.%Y}; "
+                "a new one starts after that.",
+                f"Ihre letzte Kooperation in diesem Feld endete am {ended:%d.%m.%Y}; "
+                "eine neue beginnt danach.",
+                field="started_on",
+            )
         cooperation = Cooperation.start(
             str(uuid.uuid4()),
             (organisation_id, organisation.kind),
             (partner_id, partner.kind),
             field,
-            started_on or date.today(),
+            day,
         )
         await uow.save(cooperation)
     return cooperation

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.directory import merge_queries
@@ -299,6 +300,40 @@ async def cooperating_now(conn: AsyncConnection, organisation_id: str, partner_i
             c.partner_id.in_(await merge_queries.record_ids(conn, partner_id)),
             c.field_of_work == field,
             c.ended_on.is_(None),
+        )
+    )
+    return row.first() is not None
+
+
+async def last_cooperation_end(
+    conn: AsyncConnection, organisation_id: str, partner_id: str, field: str
+) -> date | None:
+    """When the latest cooperation of the two in this field ended: a new one starts after it."""
+    c = cooperations.c
+    return (
+        await conn.execute(
+            select(func.max(c.ended_on)).where(
+                c.organisation_id.in_(await merge_queries.record_ids(conn, organisation_id)),
+                c.partner_id.in_(await merge_queries.record_ids(conn, partner_id)),
+                c.field_of_work == field,
+            )
+        )
+    ).scalar()
+
+
+async def mentoring_open(conn: AsyncConnection, first_id: str, second_id: str) -> bool:
+    """Whether the two organisations (either way round, with records merged into them) have a proposed or
+    active mentoring."""
+    m = mentorings.c
+    first = await merge_queries.record_ids(conn, first_id)
+    second = await merge_queries.record_ids(conn, second_id)
+    row = await conn.execute(
+        select(m.id).where(
+            m.status.in_(merge_queries.OPEN_MENTORING),
+            or_(
+                and_(m.mentor_id.in_(first), m.mentee_id.in_(second)),
+                and_(m.mentor_id.in_(second), m.mentee_id.in_(first)),
+            ),
         )
     )
     return row.first() is not None

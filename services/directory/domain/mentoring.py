@@ -1,9 +1,10 @@
 """Mentoring: an established MO accompanies a starting one. proposed → active → completed, or ended early
 (from proposed or active).
 
-Rules (German and English messages): no organisation mentors itself; at least one focus area; each step
-only from the state before it; an end not before the start. Whether both organisations exist and are not
-archived is checked by the handler with their aggregates.
+Rules (German and English messages): no organisation mentors itself; 1 to 10 focus areas of at most 100
+characters each (they are public); each step only from the state before it; an end not before the start.
+Whether both organisations exist and are active (when proposed and when it begins), and that a pair has
+one open mentoring at a time, is checked by the handler with their aggregates and the read model.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from shared.domain import Aggregate, DomainEvent
 from shared.errors import DomainRuleViolation, InvalidInput
 
 FOCUS_MAX = 10
+FOCUS_LENGTH_MAX = 100
 
 
 class MentoringStatus(StrEnum):
@@ -37,6 +39,8 @@ class Mentoring(Aggregate):
         super().__init__(aggregate_id)
         self.status = MentoringStatus.PROPOSED
         self.started_on: date | None = None
+        self.mentor_id = ""
+        self.mentee_id = ""
 
     @classmethod
     def propose(
@@ -53,6 +57,12 @@ class Mentoring(Aggregate):
             raise InvalidInput(
                 f"Name 1 to {FOCUS_MAX} focus areas.",
                 f"Bitte 1 bis {FOCUS_MAX} Schwerpunkte angeben.",
+                field="focus_areas",
+            )
+        if any(len(f) > FOCUS_LENGTH_MAX for f in focus):
+            raise InvalidInput(
+                f"A focus area has at most {FOCUS_LENGTH_MAX} characters.",
+                f"Ein Schwerpunkt hat höchstens {FOCUS_LENGTH_MAX} Zeichen.",
                 field="focus_areas",
             )
         mentoring = cls(mentoring_id)
@@ -98,6 +108,8 @@ class Mentoring(Aggregate):
 
     def apply(self, event: DomainEvent) -> None:
         match event:
+            case MentoringProposed():
+                self.mentor_id, self.mentee_id = event.mentor_id, event.mentee_id
             case MentoringStarted():
                 self.status = MentoringStatus.ACTIVE
                 self.started_on = event.started_on

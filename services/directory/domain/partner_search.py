@@ -1,8 +1,10 @@
 """Partner search: which administrations and services fit an organisation, and why.
 
 Pure ranking: a candidate scores 3 per shared district, 2 per shared field of work and 1 per shared
-language; candidates sharing nothing, current partners, archived ones and the organisation itself are left
-out. Each suggestion says in German and English why it was made, so a person can judge it.
+language other than German. A language alone makes no suggestion (a Jobcenter across the city is no
+partner because both speak Turkish): a candidate must share a district or a field of work. Current
+partners, archived ones and the organisation itself are left out. Each suggestion says in German and
+English why it was made, so a person can judge it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 DISTRICT_WEIGHT, FIELD_WEIGHT, LANGUAGE_WEIGHT = 3, 2, 1
+COMMON_LANGUAGE = "de"  # every administration speaks it: sharing it tells nothing
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,12 @@ def suggest(
             continue
         districts = sorted(organisation.districts & candidate.districts)
         fields = sorted(organisation.fields_of_work & candidate.fields_of_work)
-        languages = sorted(organisation.languages & candidate.languages)
+        if not districts and not fields:
+            continue
+        languages = sorted((organisation.languages & candidate.languages) - {COMMON_LANGUAGE})
         score = (
             DISTRICT_WEIGHT * len(districts) + FIELD_WEIGHT * len(fields) + LANGUAGE_WEIGHT * len(languages)
         )
-        if score == 0:
-            continue
 
         shared = (districts, fields, languages)
         found.append(

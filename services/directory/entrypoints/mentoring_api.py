@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +22,9 @@ class MentoringIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mentor_id: str = Field(min_length=1, description="The established organisation")
     mentee_id: str = Field(min_length=1, description="The starting organisation")
-    focus_areas: list[str] = Field(min_length=1, examples=[["Vereinsgründung", "Fördermittel"]])
+    focus_areas: list[Annotated[str, Field(max_length=100)]] = Field(
+        min_length=1, max_length=10, examples=[["Vereinsgründung", "Fördermittel"]]
+    )
 
 
 class StepIn(BaseModel):

@@ -70,7 +70,10 @@ async def test_cooperations_over_http(client: httpx.AsyncClient) -> None:
     assert ended.status_code == 200 and ended.json()["ended_on"] == "2026-06-30"
     assert (await client.post(f"/cooperations/{cooperation['id']}/end", json={})).status_code == 409
     assert (await client.post("/cooperations/nothing/end", json={})).status_code == 404
-    again = await client.post("/cooperations", json=body)
+    back_dated = await client.post("/cooperations", json=body)  # would overlap the one that ended
+    assert back_dated.status_code == 422 and back_dated.json()["fields"][0]["field"] == "started_on"
+    assert "30.06.2026" in back_dated.json()["fields"][0]["message_de"]
+    again = await client.post("/cooperations", json={**body, "started_on": "2026-07-01"})
     assert again.status_code == 201  # after the end, they may cooperate again
     of_office = (await client.get(f"/organisations/{office}/cooperations")).json()
     assert len(of_office) == 3 and of_office[-1]["ended_on"] == "2026-06-30"  # current ones first

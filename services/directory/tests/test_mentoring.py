@@ -95,6 +95,34 @@ async def test_a_mentoring_over_http_with_its_errors(client: httpx.AsyncClient) 
     assert [m["id"] for m in of_mentee] == [mentoring["id"]]
 
 
+async def test_one_open_mentoring_per_pair_and_both_active_when_it_begins(client: httpx.AsyncClient) -> None:
+    def organisation(name: str) -> dict[str, object]:
+        return {**ORG, "name": name}
+
+    mentor = (await client.post("/organisations", json=organisation("Etablierter Verein e.V."))).json()["id"]
+    mentee = (await client.post("/organisations", json=organisation("Junge Initiative"))).json()["id"]
+    pair = {"mentor_id": mentor, "mentee_id": mentee, "focus_areas": ["Vereinsgründung"]}
+    too_long = await client.post("/mentorings", json={**pair, "focus_areas": ["x" * 101]})
+    assert too_long.status_code == 422 and too_long.json()["fields"][0]["field"].startswith("focus_areas")
+    with pytest.raises(InvalidInput) as long_focus:  # the domain holds the rule too, whoever calls it
+        Mentoring.propose("m-9", "a", "b", ("y" * 101,))
+    assert long_focus.value.field == "focus_areas" and "100" in long_focus.value.message_de
+
+    first = await client.post("/mentorings", json=pair)
+    assert first.status_code == 201
+    twice = await client.post("/mentorings", json=pair)
+    assert twice.status_code == 409 and "bereits eine laufende" in twice.json()["message_de"]
+    turned = await client.post("/mentorings", json={**pair, "mentor_id": mentee, "mentee_id": mentor})
+    assert turned.status_code == 409  # either way round
+
+    await client.post(f"/organisations/{mentee}/archive", json={})
+    start = await client.post(f"/mentorings/{first.json()['id']}/start", json={})
+    assert start.status_code == 409 and "archiviert" in start.json()["message_de"]
+    assert (await client.get(f"/mentorings/{first.json()['id']}")).json()["status"] == "proposed"
+    ended = await client.post(f"/mentorings/{first.json()['id']}/end-early", json={"reason": "aufgelöst"})
+    assert ended.status_code == 200  # what was proposed can still end
+
+
 async def test_the_mentoring_page_proposes_and_steps_with_errors_on_the_page(
     client: httpx.AsyncClient,
 ) -> None:

@@ -15,15 +15,17 @@ def candidate(i: str, districts: set[str], fields: set[str], languages: set[str]
 def test_ranked_by_what_is_shared_with_reasons_and_without_current_partners() -> None:
     mo = candidate("mo", {"neukoelln", "mitte"}, {"labour_market", "youth"}, {"ar", "de"})
     both = candidate("a", {"neukoelln"}, {"labour_market"})  # 3 + 2
-    district = candidate("b", {"mitte"}, {"health"})  # 3
-    language = candidate("c", {"spandau"}, {"health"}, {"ar"})  # 1
+    district = candidate("b", {"mitte"}, {"health"}, {"ar", "de"})  # 3 + 1 (Arabic; German tells nothing)
+    field = candidate("c", {"spandau"}, {"youth"}, {"de"})  # 2
+    language = candidate("f", {"spandau"}, {"health"}, {"ar"})  # a language alone: no suggestion
     nothing = candidate("d", {"spandau"}, {"health"})
     partner = candidate("e", {"neukoelln", "mitte"}, {"labour_market", "youth"})
-    found = suggest(mo, [nothing, language, district, both, partner, mo], {"e"}, label)
-    assert [(s.id, s.score) for s in found] == [("a", 5), ("b", 3), ("c", 1)]
+    found = suggest(mo, [nothing, language, field, district, both, partner, mo], {"e"}, label)
+    assert [(s.id, s.score) for s in found] == [("a", 5), ("b", 4), ("c", 2)]
     assert found[0].reason_de == "gleicher Bezirk: Neukölln; gemeinsames Arbeitsfeld: Arbeitsmarkt"
     assert found[0].reason_en == "same district: Neukölln; shared field of work: Labour market"
-    assert found[2].reason_de == "gemeinsame Sprache: Arabisch"
+    assert found[1].reason_de == "gleicher Bezirk: Mitte; gemeinsame Sprache: Arabisch"
+    assert found[2].reason_de == "gemeinsames Arbeitsfeld: Jugend"
     assert suggest(mo, [both, district], set(), label, limit=1)[0].id == "a"
 
 
