@@ -152,6 +152,21 @@ async def history(conn: AsyncConnection, store: EventStore, organisation_id: str
     ]
 
 
+async def as_today(conn: AsyncConnection, found: list[dict[str, Any]], *sides: tuple[str, str]) -> None:
+    """Show each (id key, name key) side as the organisation it stands for today: `<id>_now` is the
+    survivor's id and the name its name, with `<name>_merged_from` the recorded name when it was merged
+    away. The recorded id stays as it is: the history (a leave, a step) is written against it."""
+    ids = {f[id_key] for f in found for id_key, _ in sides}
+    today = await merge_queries.survivors(conn, ids)
+    moved = await merge_queries.names(conn, {s for i, s in today.items() if s != i})
+    for f in found:
+        for id_key, name_key in sides:
+            now = today[f[id_key]]
+            f[f"{id_key}_now"], f[f"{name_key}_merged_from"] = now, None
+            if now in moved:
+                f[f"{name_key}_merged_from"], f[name_key] = f[name_key], moved[now]
+
+
 # -- networks ---------------------------------------------------------------------------------------------
 
 
@@ -185,6 +200,7 @@ async def get_network(conn: AsyncConnection, network_id: str) -> dict[str, Any] 
         .order_by(m.left_on.is_not(None), organisations.c.name, m.joined_on)
     )
     members = [dict(p._mapping) for p in periods]
+    await as_today(conn, members, ("organisation_id", "name"))  # a merged duplicate under its survivor
     return {**dict(row._mapping), "members": members}
 
 
@@ -242,7 +258,8 @@ async def organisation_of_contact(conn: AsyncConnection, contact_id: str) -> str
 async def list_mentorings(
     conn: AsyncConnection, organisation_id: str | None = None, mentoring_id: str | None = None
 ) -> list[dict[str, Any]]:
-    """Mentorings with both organisations' names; running ones first, then the newest."""
+    """Mentorings with both organisations' names (as they are today, after merges); running ones first,
+    then the newest."""
     mentor, mentee = organisations.alias("mentor"), organisations.alias("mentee")
     query = (
         select(mentorings, mentor.c.name.label("mentor_name"), mentee.c.name.label("mentee_name"))
@@ -255,7 +272,9 @@ async def list_mentorings(
         query = query.where(mentorings.c.mentor_id.in_(ids) | mentorings.c.mentee_id.in_(ids))
     if mentoring_id is not None:
         query = query.where(mentorings.c.id == mentoring_id)
-    return [dict(row._mapping) for row in await conn.execute(query)]
+    found = [dict(row._mapping) for row in await conn.execute(query)]
+    await as_today(conn, found, ("mentor_id", "mentor_name"), ("mentee_id", "mentee_name"))
+    return found
 
 
 async def get_mentoring(conn: AsyncConnection, mentoring_id: str) -> dict[str, Any] | None:

@@ -103,7 +103,7 @@ class Mentoring(Aggregate):
             raise InvalidInput(
                 f"The end cannot lie before the start ({self.started_on:%d.%m.%Y}).",
                 f"Das Ende kann nicht vor dem Beginn ({self.started_on:%d.%m.%Y}) liegen.",
-                field="ended_on",
+                field="on",  # the day of the step, as the API and the form call it
             )
 
     def apply(self, event: DomainEvent) -> None:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from services.directory import handlers, queries
 from services.directory.entrypoints.api import Staff
 from services.directory.entrypoints.mentoring_api import MentoringIn, StepIn
-from services.directory.entrypoints.network_pages import active_organisations
+from services.directory.entrypoints.network_pages import active_organisations, today
 from services.directory.entrypoints.pages import BASE, Errors, errors_of, status_of, version_of
 from shared.db import read_transaction
 from shared.errors import ConcurrencyError, DomainRuleViolation, InvalidInput, NotFound
@@ -29,8 +29,18 @@ STEP_DONE = {
 }
 
 
+def step_key(mentoring_id: str, step: str, field: str) -> str:
+    """The name one step form's field goes by in errors and ids: every row has its own date field."""
+    return f"{step}-{mentoring_id}-{field}"
+
+
 async def list_page_with(
-    request: Request, runtime: RuntimeDep, values: dict[str, Any], errors: Errors, status_code: int = 200
+    request: Request,
+    runtime: RuntimeDep,
+    values: dict[str, Any],
+    errors: Errors,
+    status_code: int = 200,
+    step_values: dict[str, str] | None = None,
 ) -> HTMLResponse:
     async with read_transaction(runtime.engine) as conn:
         items = await queries.list_mentorings(conn)
@@ -38,7 +48,9 @@ async def list_page_with(
         "items": items,
         "values": values,
         "errors": errors,
+        "step_values": step_values or {},  # what was typed into the step form that went wrong
         "organisations": await active_organisations(runtime),
+        "today": today(),
         "base": BASE,
         "section": "mentoring",
     }
@@ -77,15 +89,19 @@ async def step(request: Request, mentoring_id: str, step: str, runtime: RuntimeD
     if step not in STEPS:
         raise NotFound(f"No step {step!r}", f"Keinen Schritt {step!r}")
     form = await request.form()
+    typed = {"on": str(form.get("on", "")), "reason": str(form.get("reason", "")).strip()}
     try:
-        body = StepIn.model_validate(
-            {"on": str(form.get("on", "")) or None, "reason": str(form.get("reason", "")).strip() or None}
-        )
+        body = StepIn.model_validate({k: v or None for k, v in typed.items()})
         await handlers.mentoring_step(
             runtime.uow, mentoring_id, STEPS[step], body.on, body.reason, version_of(form)
         )
     except (ValidationError, InvalidInput, DomainRuleViolation, ConcurrencyError) as problem:
-        return await list_page_with(request, runtime, EMPTY, errors_of(problem), status_of(problem))
+        errors = [
+            {**e, "field": step_key(mentoring_id, step, e["field"])} if e.get("field") in typed else e
+            for e in errors_of(problem)
+        ]
+        kept = {step_key(mentoring_id, step, k): v for k, v in typed.items()}
+        return await list_page_with(request, runtime, EMPTY, errors, status_of(problem), kept)
     en, de = STEP_DONE[STEPS[step]]
     flash(request, "success", en, message_de=de)
     return RedirectResponse(MENTORING, status_code=303)

@@ -6,6 +6,7 @@ what the API refuses, and the errors a person sees are the API's, placed beside 
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -303,6 +304,7 @@ async def organisation_page(
         contacts = await queries.contacts_of(conn, organisation_id, Vault())
         cooperations = await queries.cooperations_of(conn, organisation_id)
         seats = await committee_queries.seats_of(conn, organisation_id)
+        mentorings = await queries.list_mentorings(conn, organisation_id)  # also of records merged in
         partners = await queries.cooperation_partners(conn)
     suggestions = (
         await partner_suggestions(runtime, organisation_id, 5)
@@ -331,6 +333,8 @@ async def organisation_page(
             "contacts": contacts,
             "cooperations": cooperations,
             "seats": seats,
+            "mentorings": mentorings,
+            "today": date.today().isoformat(),
             "suggestions": suggestions,
             "partners": partners,
             "may_cooperate": organisation["kind"] in COOPERATING_KINDS,

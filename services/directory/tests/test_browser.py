@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,7 @@ def test_a_network_is_entered_gains_a_member_who_later_leaves(
             api.close()
 
 
-def test_a_mentoring_is_proposed_with_a_mistake_corrected_and_begun(
+def test_a_mentoring_is_proposed_with_a_mistake_corrected_begun_and_ended_early(
     servers: tuple[str, str], shots: Path, tmp_path: Path
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -194,5 +195,24 @@ def test_a_mentoring_is_proposed_with_a_mistake_corrected_and_begun(
             row.get_by_role("button", name="Beginnen").click()
             expect(page.get_by_role("row", name=re.compile("Junge Initiative"))).to_contain_text("aktiv seit")
             page.screenshot(path=str(shots / "mentoring-de.png"), full_page=True)
+
+            row = page.get_by_role("row", name=re.compile("Junge Initiative"))
+            row.get_by_text("Vorzeitig beenden …").click()
+            expect(row.get_by_label("Beendet am")).to_have_value(re.compile(r"^\d{4}-\d{2}-\d{2}$"))  # today
+            row.get_by_label("Beendet am").fill("2020-01-01")  # the mistake: before the start
+            row.get_by_label("Grund").fill("Der Vorstand ist zurückgetreten")
+            row.get_by_role("button", name="Vorzeitig beenden").click()
+            row = page.get_by_role("row", name=re.compile("Junge Initiative"))
+            expect(row.locator(".field-error")).to_contain_text("nicht vor dem Beginn")  # beside the day
+            expect(row.get_by_label("Grund")).to_have_value("Der Vorstand ist zurückgetreten")
+            row.get_by_label("Beendet am").fill(date.today().isoformat())
+            row.get_by_role("button", name="Vorzeitig beenden").click()
+            expect(page.get_by_role("status")).to_have_text("Die Begleitung wurde vorzeitig beendet.")
+            expect(page.get_by_role("row", name=re.compile("Junge Initiative"))).to_contain_text(
+                "vorzeitig beendet am "
+                + date.today().strftime("%d.%m.%Y")
+                + ": Der Vorstand ist zurückgetreten"
+            )
+            page.screenshot(path=str(shots / "mentoring-ended-early-de.png"), full_page=True)
         finally:
             browser.close()

@@ -87,7 +87,7 @@ async def test_a_mentoring_over_http_with_its_errors(client: httpx.AsyncClient) 
     started = await client.post(f"{url}/start", json={"on": "2026-03-01"})
     assert started.json()["status"] == "active"
     backwards = await client.post(f"{url}/complete", json={"on": "2026-01-01"})
-    assert backwards.status_code == 422 and backwards.json()["fields"][0]["field"] == "ended_on"
+    assert backwards.status_code == 422 and backwards.json()["fields"][0]["field"] == "on"
     done = await client.post(f"{url}/complete", json={"on": "2026-09-30"})
     assert done.json()["status"] == "completed" and done.json()["ended_on"] == "2026-09-30"
     assert (await client.post("/mentorings/nothing/start", json={})).status_code == 404
