@@ -81,7 +81,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/teilhabechecks/{check_id}/recommendations/{recommendation_id}/follow-up"): TBB_WRITES,
         # Pages: the same roles as the API they stand beside.
         ("GET", "/"): PUBLIC,  # only a redirect to the list, which asks to sign in
-        ("GET", "/verzeichnis"): STAFF,
+        ("GET", "/verzeichnis"): STAFF_OR_OWN,  # an organisation account: on to its own page
         ("GET", "/verzeichnis/neu"): STAFF,
         ("POST", "/verzeichnis/neu"): STAFF,
         ("GET", "/verzeichnis/{organisation_id}"): STAFF_OR_OWN,

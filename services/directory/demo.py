@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from shared.settings import Settings
+
 ORGANISATIONS: list[dict[str, Any]] = [
     # The partners of the competence centre and the organisations of the seeds.
     {
@@ -243,7 +245,7 @@ CONTACTS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 # DEMO: mentoring pairs in each state: (mentor, mentee, focus areas, started_on, (ending step, day) or None)
-MENTORINGS: list[tuple[str, str, list[str], str | None, tuple[str, str] | None]] = [
+MENTORINGS: list[tuple[str, str, list[str], str | None, tuple[str, ...] | None]] = [
     (
         "Kurdisches Kulturzentrum Kreuzberg e.V. (Demo)",
         "Syrische Initiative Marzahn (Demo)",
@@ -265,7 +267,18 @@ MENTORINGS: list[tuple[str, str, list[str], str | None, tuple[str, str] | None]]
         None,
         None,
     ),
+    (
+        "Yaar e.V.",
+        "Syrische Initiative Marzahn (Demo)",
+        ["Arbeitsmarktzugang", "Ehrenamt"],
+        "2024-10-01",
+        ("end-early", "2025-04-30", "Die Initiative hat sich vorerst auf die Vereinsgründung konzentriert."),
+    ),
 ]
+# The demo's organisation account (`organisation`, shared/auth/users.py) acts for this MO: it is
+# registered under the id the account carries (IKMO_DEMO_ORGANISATION_ID), so signing in as it shows
+# a real organisation with contacts, networks, a cooperation and mentoring.
+OWN_ACCOUNT = "Yaar e.V."
 
 # DEMO: cooperations of MOs with administrations and services: (MO, partner, field, since, ended on)
 COOPERATIONS: list[tuple[str, str, str, str, str | None]] = [
@@ -371,8 +384,10 @@ async def load_demo(client: httpx.AsyncClient) -> int:
     if existing.json()["total"] > 0:
         return 0
     ids: dict[str, str] = {}
+    account_id = Settings().demo_organisation_id
     for body in ORGANISATIONS:
-        response = await client.post("/organisations", json=body)
+        chosen = {"id": account_id} if body["name"] == OWN_ACCOUNT else {}
+        response = await client.post("/organisations", json={**body, **chosen})
         response.raise_for_status()
         ids[body["name"]] = response.json()["id"]
     (
@@ -391,7 +406,10 @@ async def load_demo(client: httpx.AsyncClient) -> int:
         if started_on:
             (await client.post(f"{url}/start", json={"on": started_on})).raise_for_status()
         if ending:
-            (await client.post(f"{url}/{ending[0]}", json={"on": ending[1]})).raise_for_status()
+            step, on, *reason = ending  # ending early may say why
+            (
+                await client.post(f"{url}/{step}", json={"on": on, "reason": next(iter(reason), None)})
+            ).raise_for_status()
     for mo, partner, field, since, ended_on in COOPERATIONS:
         body = {
             "organisation_id": ids[mo],

@@ -35,8 +35,13 @@ MENTORING_LOCK_SCOPE = 0x3E_47  # proposals for one pair queue for the "one open
 
 
 async def register_organisation(uow_factory: UowFactory, cmd: RegisterOrganisation) -> Organisation:
-    organisation = Organisation.register(str(uuid.uuid4()), cmd)
+    organisation = Organisation.register(cmd.organisation_id or str(uuid.uuid4()), cmd)
     async with uow_factory() as uow:
+        if cmd.organisation_id and await uow.find(Organisation, cmd.organisation_id) is not None:
+            raise DomainRuleViolation(  # two at once: the second append finds the stream begun (409 too)
+                f"An organisation with the id {cmd.organisation_id} exists already.",
+                f"Eine Organisation mit der Kennung {cmd.organisation_id} gibt es bereits.",
+            )
         await uow.save(organisation)
     return organisation
 

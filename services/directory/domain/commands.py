@@ -25,6 +25,7 @@ class RegisterOrganisation:
     languages: tuple[str, ...] = ()
     website: str | None = None
     public_profile: bool = False
+    organisation_id: str | None = None  # chosen by the client (an import, the demo); else a new one
 
 
 @dataclass(frozen=True)

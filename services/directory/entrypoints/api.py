@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -44,6 +45,11 @@ class OrganisationIn(BaseModel):
     languages: list[str] = Field(default_factory=list, examples=[["fa", "ps", "de"]])
     website: str | None = Field(default=None, max_length=300)
     public_profile: bool = False
+    id: UUID | None = Field(
+        default=None,
+        description="An id chosen by the client (an import, the demo's organisation account); "
+        "one that exists already is a 409. Without it the directory makes a new one.",
+    )
 
 
 class ProfilePatch(BaseModel):
@@ -153,6 +159,7 @@ async def register(
             languages=tuple(body.languages),
             website=body.website,
             public_profile=body.public_profile,
+            organisation_id=str(body.id) if body.id else None,
         ),
     )
     response.headers["Location"] = str(request.url_for("get_organisation", organisation_id=organisation.id))

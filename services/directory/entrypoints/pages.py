@@ -39,6 +39,7 @@ from services.directory.labels import VOCABULARY, label
 from shared.auth.access import public
 from shared.auth.people import actor_names
 from shared.auth.principal import Principal
+from shared.auth.verify import Forbidden
 from shared.contracts.directory import COOPERATING_KINDS, District, FieldOfWork, LegalForm, OrganisationKind
 from shared.db import read_transaction
 from shared.errors import ConcurrencyError, DomainRuleViolation, InvalidInput, NotFound
@@ -183,11 +184,11 @@ async def home() -> RedirectResponse:
     return RedirectResponse(BASE, status_code=303)
 
 
-@router.get(BASE, response_class=HTMLResponse)
+@router.get(BASE, response_model=None)
 async def list_page(
     request: Request,
     runtime: RuntimeDep,
-    _: Staff,
+    who: StaffOrOwnAccount,
     q: Annotated[str, Query(max_length=200)] = "",
     kind: str = "",
     legal_form: str = "",
@@ -195,7 +196,11 @@ async def list_page(
     field_of_work: str = "",
     include_archived: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-) -> HTMLResponse:
+) -> Response:
+    if not who.has_any(frozenset(STAFF)):  # an organisation's account: the directory is its own page
+        if who.organisation_id is None:
+            raise Forbidden()
+        return RedirectResponse(f"{BASE}/{who.organisation_id}", status_code=303)
     # The filter form sends "" for "all": read the choices by hand rather than as optional enums.
     where = queries.OrganisationFilter(
         q.strip() or None,

@@ -160,7 +160,12 @@ async def test_who_may_see_which_page(client: httpx.AsyncClient, tokens: Tokens)
     own = {**HTML, **tokens.headers(Role.ORGANISATION, organisation_id=yaar["id"])}
     assert (await client.get(f"/verzeichnis/{yaar['id']}", headers=own)).status_code == 200
     assert (await client.get(f"/verzeichnis/{other['id']}", headers=own)).status_code == 403
-    assert (await client.get("/verzeichnis", headers=own)).status_code == 403
+    listing = await client.get("/verzeichnis", headers=own)  # not the list: its own page instead
+    assert listing.status_code == 303 and listing.headers["location"] == f"/verzeichnis/{yaar['id']}"
+    live_search = await client.get(
+        "/verzeichnis", params={"q": "Anderer"}, headers={**own, "HX-Request": "true"}
+    )
+    assert live_search.status_code == 303 and "Anderer Verein" not in live_search.text
     assert (await client.get("/verzeichnis/neu", headers=own)).status_code == 403
     form = {"version": "1", "name": "Yaar e.V.", "districts": ["mitte"], "website": "https://yaar.example"}
     assert (
