@@ -80,8 +80,21 @@ async def archive_organisation(uow_factory: UowFactory, cmd: ArchiveOrganisation
 # -- networks ---------------------------------------------------------------------------------------------
 
 
-async def _active_organisation(uow: UnitOfWork, organisation_id: str) -> Organisation:
-    """An organisation that may take part in something new: it exists (404) and is not archived (409)."""
+JOINS_NOTHING = (
+    "{name} is archived and joins nothing new.",
+    "{name} ist archiviert und kann nichts Neuem beitreten.",
+)
+NO_NEW_CONTACTS = (
+    "{name} is archived: no new contact persons are added.",
+    "{name} ist archiviert: Es werden keine neuen Ansprechpersonen eingetragen.",
+)
+
+
+async def _active_organisation(
+    uow: UnitOfWork, organisation_id: str, archived: tuple[str, str] = JOINS_NOTHING
+) -> Organisation:
+    """An organisation that may take part in something new: it exists (404) and is not archived (409;
+    `archived` says what is refused, in English and German, with `{name}`)."""
     organisation = await uow.get(Organisation, organisation_id, WHAT_DE)
     uow.rely_on(organisation)  # archived or merged before this commits: the command is refused, not kept
     if organisation.merged_into is not None:  # a duplicate merged away: its survivor takes part instead
@@ -92,10 +105,7 @@ async def _active_organisation(uow: UnitOfWork, organisation_id: str) -> Organis
         )
     if organisation.archived:
         name = organisation.profile.name if organisation.profile else organisation_id
-        raise DomainRuleViolation(
-            f"{name} is archived and joins nothing new.",
-            f"{name} ist archiviert und kann nichts Neuem beitreten.",
-        )
+        raise DomainRuleViolation(archived[0].format(name=name), archived[1].format(name=name))
     return organisation
 
 
@@ -146,7 +156,7 @@ async def leave_network(uow_factory: UowFactory, cmd: LeaveNetwork) -> Network:
 
 async def add_contact(uow_factory: UowFactory, cmd: AddContactPerson) -> ContactPerson:
     async with uow_factory() as uow:
-        await _active_organisation(uow, cmd.organisation_id)
+        await _active_organisation(uow, cmd.organisation_id, NO_NEW_CONTACTS)
         contact = ContactPerson.record(
             str(uuid.uuid4()), cmd.organisation_id, cmd.name, cmd.role, cmd.consent, cmd.email, cmd.phone
         )

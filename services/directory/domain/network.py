@@ -3,7 +3,7 @@
 Rules (German and English messages):
 - a name has 2 to 200 characters; at least one coordinating organisation;
 - an organisation is a member at most once at a time (it may leave and join again later);
-- only a member can leave, and not before it joined;
+- no one joins before the network was founded; only a member can leave, and not before it joined;
 - whether an organisation may join at all (it exists, it is not archived) is the organisation's state: the
   handler checks it with the Organisation aggregate before calling `join`.
 """
@@ -33,6 +33,7 @@ class Network(Aggregate):
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
         self.name = ""
+        self.founded_on: date | None = None
         self.coordinators: tuple[str, ...] = ()
         self.periods: dict[str, list[Period]] = {}
 
@@ -78,6 +79,12 @@ class Network(Aggregate):
                 "This organisation is already a member of the network.",
                 "Diese Organisation ist bereits Mitglied des Netzwerks.",
             )
+        if self.founded_on is not None and joined_on < self.founded_on:
+            raise InvalidInput(
+                f"No one can join before the network was founded ({self.founded_on:%d.%m.%Y}).",
+                f"Ein Beitritt ist erst ab der Gründung des Netzwerks ({self.founded_on:%d.%m.%Y}) möglich.",
+                field="joined_on",
+            )
         periods = self.periods.get(organisation_id, [])
         if periods and periods[-1].left_on is not None and joined_on < periods[-1].left_on:
             raise InvalidInput(
@@ -110,6 +117,7 @@ class Network(Aggregate):
         match event:
             case NetworkFounded():
                 self.name = event.name
+                self.founded_on = event.founded_on
                 self.coordinators = tuple(event.coordinators)
                 for organisation_id in event.coordinators:
                     self.periods[organisation_id] = [Period(event.founded_on)]

@@ -4,8 +4,8 @@ written recommendations. Then the recommendations' adoption is followed up.
 
 Rules (German and English): no phase is skipped or completed twice, and none ends before the one before
 it; findings belong to the phase the analysis is in; recommendations are written in the last phase, which
-cannot end without one; a follow-up names a recommendation that exists and is not dated before the
-analysis began (the same follow-up sent twice records nothing); texts are 3 to 2000 characters.
+cannot end without one; a follow-up names a recommendation that exists (else: not found) and is not dated
+before the analysis began (the same follow-up sent twice records nothing); texts are 3 to 2000 characters.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from shared.contracts.directory import (
     TeilhabeRecommendationMade,
 )
 from shared.domain import Aggregate, DomainEvent
-from shared.errors import DomainRuleViolation, InvalidInput
+from shared.errors import DomainRuleViolation, InvalidInput, NotFound
 
 PHASES = tuple(TeilhabePhase)
 PHASE_DE = {
@@ -31,6 +31,12 @@ PHASE_DE = {
     TeilhabePhase.MO_TALKS: "Gespräche mit MO",
     TeilhabePhase.ADMINISTRATION: "Austausch mit der Verwaltung",
     TeilhabePhase.RECOMMENDATIONS: "Empfehlungen",
+}
+PHASE_EN = {
+    TeilhabePhase.INVENTORY: "inventory of participation structures",
+    TeilhabePhase.MO_TALKS: "talks with MOs",
+    TeilhabePhase.ADMINISTRATION: "exchange with the administration",
+    TeilhabePhase.RECOMMENDATIONS: "written recommendations",
 }
 
 
@@ -78,7 +84,7 @@ class Teilhabecheck(Aggregate):
         current = self._ongoing()
         if phase is not current:
             raise DomainRuleViolation(
-                f"No phase may be skipped: the analysis is in the phase “{current.value}”.",
+                f"No phase may be skipped: the analysis is in the phase “{PHASE_EN[current]}”.",
                 f"Keine Phase darf übersprungen werden: Die Analyse ist in der Phase „{PHASE_DE[current]}“.",
             )
         assert self.started_on is not None
@@ -119,11 +125,10 @@ class Teilhabecheck(Aggregate):
         )
 
     def follow_up(self, recommendation_id: str, adoption: Adoption, on: date, note: str | None) -> None:
-        if recommendation_id not in self.recommendations:
-            raise InvalidInput(
-                "There is no such recommendation in this analysis.",
-                "Diese Empfehlung gibt es in dieser Analyse nicht.",
-                field="recommendation_id",
+        if recommendation_id not in self.recommendations:  # the id is in the address: 404, like the analysis
+            raise NotFound(
+                f"There is no recommendation {recommendation_id} in this analysis.",
+                f"Die Empfehlung {recommendation_id} gibt es in dieser Analyse nicht.",
             )
         assert self.started_on is not None
         if on < self.started_on:

@@ -98,6 +98,14 @@ def change_details(change: dict[str, Any], lang: str) -> str:
 E = TypeVar("E", bound=StrEnum)
 
 
+FILTER_LABELS = {  # a filter's name in its error: (English, German)
+    "kind": ("kind", "Art"),
+    "legal_form": ("legal form", "Rechtsform"),
+    "district": ("district", "Bezirk"),
+    "field_of_work": ("field of work", "Arbeitsfeld"),
+}
+
+
 def choice(enum: type[E], raw: str, field: str) -> E | None:
     """A filter's value: empty means no filter; anything unknown is the person's mistake (422)."""
     if not raw:
@@ -105,9 +113,10 @@ def choice(enum: type[E], raw: str, field: str) -> E | None:
     try:
         return enum(raw)
     except ValueError:
+        en, de = FILTER_LABELS.get(field, (field, field))
         raise InvalidInput(
-            f"{raw!r} is not a valid choice for {field}.",
-            f"{raw!r} ist für {field} keine gültige Auswahl.",
+            f"{raw!r} is not a valid choice for {en}.",
+            f"{raw!r} ist für {de} keine gültige Auswahl.",
             field,
         ) from None
 

@@ -100,6 +100,12 @@ async def test_bad_input_unknown_ids_and_who_may(client: httpx.AsyncClient, toke
     assert (await client.get(url)).json() == []
     again = await client.post(f"/contacts/{mine.json()['id']}/remove")
     assert again.status_code == 409
+    assert (await client.post(f"/organisations/{other}/archive", json={})).status_code == 200
+    archived = await client.post(f"/organisations/{other}/contacts", json=PERSON)
+    assert archived.status_code == 409  # said as what it is about, not as "joins nothing new"
+    assert archived.json()["message_de"] == (
+        "Anderer Verein ist archiviert: Es werden keine neuen Ansprechpersonen eingetragen."
+    )
 
 
 # -- pages ------------------------------------------------------------------------------------------------

@@ -56,6 +56,16 @@ def test_no_double_membership_at_the_same_time_but_joining_again_later() -> None
     assert network.is_member("org-b") and len(network.periods["org-b"]) == 2
 
 
+def test_no_one_joins_before_the_network_was_founded() -> None:
+    network = founded()
+    with pytest.raises(InvalidInput) as early:
+        network.join("org-b", date(2026, 1, 14))
+    assert (
+        early.value.field == "joined_on" and "Gründung des Netzwerks (15.01.2026)" in early.value.message_de
+    )
+    network.join("org-b", JAN)  # on the day it was founded
+
+
 def test_only_a_member_leaves_and_not_before_it_joined() -> None:
     network = founded()
     with pytest.raises(DomainRuleViolation):
@@ -144,6 +154,9 @@ async def test_bad_input_unknown_ids_and_broken_rules(client: httpx.AsyncClient)
     ).status_code == 404
     bad_date = await client.post(url, json={"organisation_id": yaar, "joined_on": "gestern"})
     assert bad_date.status_code == 422
+    other = await register(client, name="Früher Verein e.V.")
+    before = await client.post(url, json={"organisation_id": other, "joined_on": "2000-01-01"})
+    assert before.status_code == 422 and before.json()["fields"][0]["field"] == "joined_on"
     not_member = await client.post(f"{url}/{archived}/leave", json={})
     assert not_member.status_code == 409
     after = (await client.get(f"/networks/{network['id']}")).json()

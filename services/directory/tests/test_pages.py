@@ -54,7 +54,7 @@ async def test_the_list_filters_and_searches_with_bookmarkable_urls(client: http
     everything = await client.get("/verzeichnis?q=&kind=&district=&legal_form=&field_of_work=", headers=HTML)
     assert "Treffer: 2" in everything.text  # the form's empty choices mean "all"
     bad = await client.get("/verzeichnis?district=atlantis", headers=HTML)
-    assert bad.status_code == 422 and "keine gültige Auswahl" in bad.text
+    assert bad.status_code == 422 and "ist für Bezirk keine gültige Auswahl" in bad.text  # not "district"
 
 
 async def test_a_mistake_is_shown_in_german_beside_its_field_and_nothing_typed_is_lost(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import httpx
@@ -10,8 +11,9 @@ import pytest
 from services.directory.domain.teilhabecheck import Teilhabecheck
 from shared.auth.principal import Role
 from shared.contracts.directory import Adoption, District, TeilhabePhase
-from shared.errors import DomainRuleViolation, InvalidInput
-from shared.testing import Tokens
+from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.platform.natsserver import NatsServer
+from shared.testing import Tokens, eventually, stream_messages
 
 DAY = date(2026, 2, 1)
 
@@ -27,6 +29,7 @@ def test_no_phase_is_skipped_and_each_step_belongs_to_its_phase() -> None:
     with pytest.raises(DomainRuleViolation) as skipped:
         check.complete_phase(TeilhabePhase.MO_TALKS, DAY)
     assert "übersprungen" in skipped.value.message_de and "Bestandsaufnahme" in skipped.value.message_de
+    assert "phase “inventory of participation structures”" in skipped.value.message_en  # a label, no code
     with pytest.raises(DomainRuleViolation):
         check.recommend("r-1", "Mehr Beratung auf Arabisch", None)  # not yet the last phase
     check.record_finding("Drei MO nutzen den Nachbarschaftstreff")
@@ -34,7 +37,7 @@ def test_no_phase_is_skipped_and_each_step_belongs_to_its_phase() -> None:
         check.complete_phase(phase, DAY)
     assert check.phase is TeilhabePhase.RECOMMENDATIONS
     check.recommend("r-1", "Mehr Beratung auf Arabisch", "Bezirksamt Neukölln")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(NotFound):
         check.follow_up("r-x", Adoption.ADOPTED, DAY, None)
     check.complete_phase(TeilhabePhase.RECOMMENDATIONS, DAY)
     assert check.phase is None
@@ -208,7 +211,7 @@ async def test_follow_ups_keep_their_history_and_a_stale_change_is_refused(
         refused = await client.post(f"{url}/recommendations/{item}/follow-up", json=wrong, headers=tbb)
         assert refused.status_code == 422, wrong
     missing = await client.post(f"{url}/recommendations/nothing/follow-up", json=steps[0], headers=tbb)
-    assert missing.status_code == 422 and missing.json()["fields"][0]["field"] == "recommendation_id"
+    assert missing.status_code == 404 and "gibt es in dieser Analyse nicht" in missing.json()["message_de"]
     assert (
         await client.post("/teilhabechecks/nothing/findings", json={"text": "abc"}, headers=tbb)
     ).status_code == 404
@@ -242,3 +245,51 @@ async def test_the_pages_take_the_day_and_refuse_a_stale_form(
     assert wrong_day.status_code == 422 and 'id="f-completed_on-error"' in wrong_day.text
     api = (await client.get(url.replace("/verzeichnis", ""), headers=tokens.headers(Role.TBB))).json()
     assert api["phases_completed"] == 1
+
+
+async def test_every_step_of_a_teilhabecheck_reaches_the_bus_in_order(
+    client: httpx.AsyncClient, tokens: Tokens, nats_server: NatsServer
+) -> None:
+    tbb = tokens.headers(Role.TBB)
+    body = {"district": "spandau", "social_space": "Heerstraße Nord", "started_on": "2026-02-01"}
+    made = await client.post("/teilhabechecks", json=body, headers=tbb)
+    check_id = made.json()["id"]
+    url = f"/teilhabechecks/{check_id}"
+    await client.post(f"{url}/findings", json={"text": "Kein Treffpunkt für MO im Kiez"}, headers=tbb)
+    for phase in ("inventory", "mo_talks", "administration"):
+        await client.post(f"{url}/phases/{phase}/complete", json={"completed_on": "2026-04-01"}, headers=tbb)
+    made_rec = await client.post(f"{url}/recommendations", json={"text": "Ein Raum für MO"}, headers=tbb)
+    [recommendation] = made_rec.json()["recommendations"]
+    follow_up = {"adoption": "partly", "on": "2026-09-01"}
+    await client.post(
+        f"{url}/recommendations/{recommendation['item_id']}/follow-up", json=follow_up, headers=tbb
+    )
+
+    async def published() -> list[tuple[dict[str, str], bytes]]:
+        return [
+            m
+            for m in await stream_messages(nats_server.url, "IKMO_DIRECTORY")
+            if m[0]["ce-subject"] == check_id
+        ]
+
+    async def all_seven() -> bool:
+        return len(await published()) == 7
+
+    await eventually(all_seven)
+    messages = await published()
+    assert [h["ce-type"] for h, _ in messages] == [
+        "ikmo.directory.teilhabecheck.started",
+        "ikmo.directory.teilhabecheck.finding_recorded",
+        *["ikmo.directory.teilhabecheck.phase_completed"] * 3,
+        "ikmo.directory.teilhabecheck.recommendation_made",
+        "ikmo.directory.teilhabecheck.recommendation_followed_up",
+    ]
+    assert [h["ce-sequence"] for h, _ in messages] == [str(n) for n in range(1, 8)]
+    assert [json.loads(p).get("phase") for _, p in messages[2:5]] == [
+        "inventory",
+        "mo_talks",
+        "administration",
+    ]
+    last = json.loads(messages[-1][1])
+    assert last["recommendation_id"] == recommendation["item_id"] and last["adoption"] == "partly"
+    assert {h["ce-subject"] for h, _ in messages} == {check_id}
