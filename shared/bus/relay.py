@@ -28,18 +28,20 @@ import logging
 import uuid
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared.bus import wire
 from shared.bus.cloudevents import MSG_ID_HEADER
 from shared.bus.connection import Bus
-from shared.db import read_transaction, write_transaction
+from shared.db import is_sqlite, read_transaction, write_transaction
 from shared.store.schema import outbox
 from shared.telemetry import TRACER
 
@@ -81,6 +83,7 @@ class OutboxRelay:
         self._acks: Subscription | None = None
         self._acks_on: Client | None = None
         self._ack_prefix = ""
+        self._frames: wire.Frames | None = None
 
     def wake(self) -> None:
         """Called after a commit that queued rows, so they go out now rather than at the next poll."""
@@ -151,7 +154,7 @@ class OutboxRelay:
                     rows = await reading
                     if not rows:
                         break
-                    reading = asyncio.ensure_future(self._next_batch(after=rows[-1].position))
+                    reading = asyncio.ensure_future(self._next_batch(after=rows[-1][0]))
                     if not await _room_or_failure(room, settler) or wire.lost:
                         break  # the settler failed or saw a loss: send nothing more in this pass
                     wire.put(await self._send(rows))
@@ -166,42 +169,45 @@ class OutboxRelay:
                 raise RuntimeError(f"{wire.lost} messages were not acknowledged; they stay in the outbox")
             return published
 
-    async def _next_batch(self, after: int) -> list[_Pending]:
-        """The first `batch_size` rows after position `after`, in position order."""
-        async with read_transaction(self.engine) as conn:
-            rows = (
-                await conn.execute(
-                    select(outbox.c.position, outbox.c.subject, outbox.c.headers, outbox.c.payload)
-                    .where(outbox.c.position > after)
-                    .order_by(outbox.c.position)
-                    .limit(self.batch_size)
-                )
-            ).all()
-        return [
-            _Pending(position, subject, json.loads(headers), payload)
-            for position, subject, headers, payload in rows
-        ]
+    async def _next_batch(self, after: int) -> list[_Row]:
+        """The first `batch_size` rows after position `after`, in position order.
 
-    async def _send(self, rows: list[_Pending]) -> _Batch:
+        Read through the driver: the rows go straight out, and SQLAlchemy's result processing would be
+        most of the read's cost.
+        """
+        async with read_transaction(self.engine) as conn:
+            driver = await _driver(conn)
+            if is_sqlite(conn):
+                return list(await driver.execute_fetchall(_READ_SQLITE, (after, self.batch_size)))
+            return list(await driver.fetch(_READ_POSTGRES, after, self.batch_size))
+
+    async def _send(self, rows: list[_Row]) -> _Batch:
         """Publish a batch without waiting for its answers, which `_on_ack` records as they come."""
         nc = self.bus.nc
         assert nc is not None
-        prefix = await self._ack_inbox(nc)
+        frames = await self._ack_inbox(nc)
         producer = self._producer_tracer()
-        batch = _Batch(rows)
-        for p in rows:
-            self._awaiting[p.position] = batch
+        batch = _Batch([row[0] for row in rows])
+        for position in batch.positions:
+            self._awaiting[position] = batch
         try:
-            for i, p in enumerate(rows, start=1):
-                headers = p.headers
+            chunk: list[bytes] = []
+            payload_bytes = 0
+            for position, subject, stored_headers, payload in rows:
+                headers = json.loads(stored_headers)
                 if producer is not None:
-                    span, headers = _producer_span(producer, p)
-                    batch.spans[p.position] = span
-                await nc.publish(p.subject, p.payload, reply=f"{prefix}{p.position}", headers=headers)
-                if i % _YIELD_EVERY == 0:
-                    # publish only buffers; yielding lets the flusher hand the server work now, so
-                    # that the server stores while we are still encoding the rest of the batch.
+                    span, headers = _producer_span(producer, subject, headers)
+                    batch.spans[position] = span
+                chunk.append(frames.hpub(subject, position, headers, payload))
+                payload_bytes += len(payload)
+                if len(chunk) == _YIELD_EVERY:
+                    await wire.send(nc, chunk, payload_bytes)
+                    chunk, payload_bytes = [], 0
+                    # send only buffers; yielding lets the flusher hand the server work now, so that
+                    # the server stores while we are still encoding the rest of the batch.
                     await asyncio.sleep(0)
+            if chunk:
+                await wire.send(nc, chunk, payload_bytes)
         except BaseException:
             self._give_up(batch, "not sent")
             raise
@@ -217,13 +223,14 @@ class OutboxRelay:
             self._tracers = (provider, provider.get_tracer(TRACER) if sdk else None)
         return self._tracers[1]
 
-    async def _ack_inbox(self, nc: Client) -> str:
-        """The relay's reply subject prefix, subscribed once per connection."""
-        if self._acks is None or self._acks_on is not nc:
+    async def _ack_inbox(self, nc: Client) -> wire.Frames:
+        """Frames replying to the relay's inbox, subscribed once per connection."""
+        if self._acks is None or self._acks_on is not nc or self._frames is None:
             self._ack_prefix = f"{self.bus.inbox_prefix}.relay.{uuid.uuid4().hex}."
             self._acks = await nc.subscribe(f"{self._ack_prefix}*", cb=self._on_ack)
             self._acks_on = nc
-        return self._ack_prefix
+            self._frames = wire.Frames(self._ack_prefix, nc.max_payload)
+        return self._frames
 
     async def _on_ack(self, msg: Msg) -> None:
         """The server's answer to one publish: a PubAck, an error, or 503 when no stream took it."""
@@ -238,10 +245,10 @@ class OutboxRelay:
     def _give_up(self, batch: _Batch, reason: str) -> None:
         """Count every unanswered message of the batch as failed; a later answer is ignored."""
         if batch.outstanding:
-            for p in batch.rows:
-                if self._awaiting.get(p.position) is batch:
-                    del self._awaiting[p.position]
-                    batch.answer(p.position, reason)
+            for position in batch.positions:
+                if self._awaiting.get(position) is batch:
+                    del self._awaiting[position]
+                    batch.answer(position, reason)
 
     async def _settle(self, wire: _Wire, room: asyncio.Semaphore) -> int:
         """Await each batch's answers in order and delete the acknowledged rows; return how many.
@@ -258,7 +265,7 @@ class OutboxRelay:
                     await asyncio.wait([batch.answered], timeout=self.ack_timeout)
                     self._give_up(batch, "not acknowledged in time")
                 acked += batch.acked
-                lost = len(batch.rows) - len(batch.acked)
+                lost = len(batch.positions) - len(batch.acked)
                 wire.lost += lost
                 self.stats.failed += lost
             self.stats.published += len(acked)
@@ -273,32 +280,55 @@ class OutboxRelay:
         return published
 
     async def _delete(self, positions: list[int]) -> None:
+        """Delete acknowledged rows by position, in one durable transaction (one statement on PostgreSQL).
+
+        Never a range: a row that committed late inside the range was not read, so not sent.
+        """
         async with write_transaction(self.engine) as conn:
-            await conn.execute(delete(outbox).where(outbox.c.position.in_(positions)))
+            driver = await _driver(conn)
+            if is_sqlite(conn):
+                await driver.executemany(_DELETE_SQLITE, [(p,) for p in positions])
+            else:
+                await driver.execute(_DELETE_POSTGRES, positions)
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    """One outbox row on its way out, headers already decoded."""
+# An outbox row as the driver returns it: (position, subject, headers as JSON, payload).
+_Row = tuple[int, str, str, bytes]
+_READ_SQLITE = (
+    f"SELECT position, subject, headers, payload FROM {outbox.name} "
+    "WHERE position > ? ORDER BY position LIMIT ?"
+)
+_READ_POSTGRES = (
+    f"SELECT position, subject, headers, payload FROM {outbox.name} "
+    "WHERE position > $1 ORDER BY position LIMIT $2"
+)
+_DELETE_SQLITE = f"DELETE FROM {outbox.name} WHERE position = ?"
+_DELETE_POSTGRES = f"DELETE FROM {outbox.name} WHERE position = ANY($1::bigint[])"
 
-    position: int
-    subject: str
-    headers: dict[str, str]
-    payload: bytes
+
+async def _driver(conn: AsyncConnection) -> Any:
+    """The driver's own connection (aiosqlite or asyncpg) under `conn`, inside `conn`'s transaction.
+
+    On SQLite the transaction's BEGIN has been sent on it already (shared/db.py); asyncpg under
+    SQLAlchemy opens its transaction only at SQLAlchemy's first statement, so a driver statement there
+    is a transaction of its own, which for one statement is the same.
+    """
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
 
 
 class _Batch:
-    """One batch on the wire: its rows, and what the server has answered for them so far."""
+    """One batch on the wire: its positions, and what the server has answered for them so far."""
 
-    __slots__ = ("acked", "answered", "outstanding", "rows", "spans")
+    __slots__ = ("acked", "answered", "outstanding", "positions", "spans")
 
-    def __init__(self, rows: list[_Pending]) -> None:
-        self.rows = rows
-        self.outstanding = len(rows)
+    def __init__(self, positions: list[int]) -> None:
+        self.positions = positions
+        self.outstanding = len(positions)
         self.acked: list[int] = []
         self.answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.spans: dict[int, trace.Span] = {}
-        if not rows:
+        if not positions:
             self.answered.set_result(None)
 
     def answer(self, position: int, error: str | None) -> None:
@@ -348,7 +378,7 @@ class _Wire:
         return taken
 
 
-async def _wind_down(reading: asyncio.Future[list[_Pending]], wire: _Wire, settler: asyncio.Task[int]) -> int:
+async def _wind_down(reading: asyncio.Future[list[_Row]], wire: _Wire, settler: asyncio.Task[int]) -> int:
     """End a pass: drop the read ahead, let the settler finish the batches on the wire; how many went out."""
     if not reading.done():
         reading.cancel()
@@ -392,24 +422,25 @@ def _ack_error(msg: Msg) -> str | None:
     return str(error.get("description", error) if isinstance(error, dict) else error)
 
 
-def _producer_span(tracer: trace.Tracer, p: _Pending) -> tuple[trace.Span, dict[str, str]]:
+def _producer_span(
+    tracer: trace.Tracer, subject: str, headers: dict[str, str]
+) -> tuple[trace.Span, dict[str, str]]:
     """Start the message's PRODUCER span under the stored context; headers carry the span's own context."""
     span = tracer.start_span(
-        f"publish {p.subject}",
-        context=propagate.extract(p.headers),
+        f"publish {subject}",
+        context=propagate.extract(headers),
         kind=SpanKind.PRODUCER,
         attributes={
             "messaging.system": "nats",
             "messaging.operation.type": "publish",
             "messaging.operation.name": "publish",
-            "messaging.destination.name": p.subject,
-            "messaging.message.id": p.headers.get(MSG_ID_HEADER, ""),
+            "messaging.destination.name": subject,
+            "messaging.message.id": headers.get(MSG_ID_HEADER, ""),
         },
     )
     if not span.is_recording():
-        return span, p.headers  # no tracing configured: pass the stored context on unchanged
-    headers = dict(p.headers)
-    propagate.inject(headers, context=trace.set_span_in_context(span))
+        return span, headers  # no tracing configured: pass the stored context on unchanged
+    propagate.inject(headers, context=trace.set_span_in_context(span))  # a dict of this message's own
     return span, headers
 
 

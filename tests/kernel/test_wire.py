@@ -1,0 +1,55 @@
+"""The relay's own publish frames are the very bytes nats-py's `publish` would queue for the same message.
+
+The relay writes frames into nats-py's pending buffer itself (shared/bus/wire.py); nats-py's own encoder,
+run on an unconnected client, is the reference. If a nats-py release changes the framing or the private
+parts the relay uses, these tests fail.
+"""
+
+from __future__ import annotations
+
+import pytest
+from nats import errors
+from nats.aio.client import Client
+
+from shared.bus.wire import Frames
+
+HEADERS = {
+    "Nats-Msg-Id": "0b9c1c3e-4a1e-4c55-9b0c-1f5e3a3c2d11",
+    "ce-specversion": "1.0",
+    "ce-type": "directory.organisation.registered",
+    "ce-time": "2026-12-02T06:04:00.123456+00:00",
+    "ce-correlationid": " padded, with a\r\nline break ",  # stripped, the line break turned into spaces
+    "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    " ": "an empty key is skipped",
+}
+
+
+async def nats_py_frame(subject: str, reply: str, headers: dict[str, str], payload: bytes) -> bytes:
+    nc = Client()  # never connected: publishing only queues the frame, the flusher is not there
+    await nc._send_publish(subject, reply, payload, len(payload), headers)
+    assert len(nc._pending) == 1
+    return bytes(nc._pending[0])
+
+
+@pytest.mark.parametrize("payload", [b'{"name":"Nachbarschaftshaus \xc3\xa4"}', b""])
+async def test_a_frame_is_what_nats_py_would_send(payload: bytes) -> None:
+    frames = Frames("_INBOX.svc.relay.abc.", max_payload=1 << 20)
+    subject = "ikmo.directory.organisation.registered"
+    ours = frames.hpub(subject, 4711, HEADERS, payload)
+    assert ours == await nats_py_frame(subject, "_INBOX.svc.relay.abc.4711", HEADERS, payload)
+    # Keys and subjects are checked once and remembered; the next frame is built the same way.
+    assert frames.hpub(subject, 4712, HEADERS, payload) == await nats_py_frame(
+        subject, "_INBOX.svc.relay.abc.4712", HEADERS, payload
+    )
+
+
+def test_what_would_break_the_protocol_is_refused() -> None:
+    frames = Frames("_INBOX.x.", max_payload=200)
+    with pytest.raises(errors.BadHeaderError):
+        frames.hpub("ikmo.a.b.c", 1, {"bad key": "v"}, b"")
+    with pytest.raises(errors.BadSubjectError):
+        frames.hpub("ikmo.a.b.c\r\nPUB x 1", 1, {}, b"")
+    with pytest.raises(errors.MaxPayloadError):  # headers count: the server would drop the connection
+        frames.hpub("ikmo.a.b.c", 1, {"k": "v" * 100}, b"x" * 100)
+    with pytest.raises(errors.BadSubjectError):
+        Frames("_INBOX x.", max_payload=200)
