@@ -30,13 +30,14 @@ _SUBJECT_INVALID = re.compile(r"[\s]")
 class Frames:
     """Builds HPUB frames for a reply prefix; keys and subjects are checked once each, not per message."""
 
-    __slots__ = ("_keys", "_max_payload", "_reply_prefix", "_subjects")
+    __slots__ = ("_clean_keys", "_keys", "_max_payload", "_reply_prefix", "_subjects")
 
     def __init__(self, reply_prefix: str, max_payload: int) -> None:
         check_subject(reply_prefix)
         self._reply_prefix = reply_prefix.encode()
         self._max_payload = max_payload
-        self._keys: dict[str, str] = {}
+        self._keys: dict[str, str] = {}  # key as given -> as sent ("" for an empty one: skipped)
+        self._clean_keys: set[str] = set()  # valid keys sent as given
         self._subjects: dict[str, bytes] = {}
 
     def hpub(self, subject: str, reply_suffix: int, headers: dict[str, str], payload: bytes) -> bytes:
@@ -61,13 +62,30 @@ class Frames:
         )
 
     def header_block(self, headers: dict[str, str]) -> bytes:
-        """The `NATS/1.0` header block, as nats-py encodes a headers dict (empty keys skipped)."""
+        """The `NATS/1.0` header block, as nats-py encodes a headers dict.
+
+        Usually every key is one seen before and every value is clean (no surrounding whitespace, no line
+        break); then the block is joined in one go, with the line breaks counted to prove it. Anything
+        else takes the careful way, which strips and cleans each value as nats-py does.
+        """
+        if self._clean_keys.issuperset(headers):
+            values = list(headers.values())
+            if list(map(str.strip, values)) == values:
+                text = "\r\n".join(map(": ".join, headers.items()))
+                lines = len(headers) - 1
+                if text.count("\n") == lines and text.count("\r") == lines:
+                    return b"NATS/1.0\r\n%b\r\n\r\n" % text.encode()
+        return self._careful_header_block(headers)
+
+    def _careful_header_block(self, headers: dict[str, str]) -> bytes:
         lines = ["NATS/1.0\r\n"]
         keys = self._keys
         for k, v in headers.items():
             key = keys.get(k)
             if key is None:
                 key = keys[k] = _checked_key(k)
+                if key and key == k:
+                    self._clean_keys.add(k)
             if key:
                 lines.append(f"{key}: {v.strip().translate(_NO_NEWLINES)}\r\n")
         lines.append(_CRLF)
