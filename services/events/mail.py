@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import smtplib
 import ssl
 from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -53,12 +55,50 @@ class MailSettings(BaseSettings):
         return bool(self.host)
 
 
+def recipient_address(recipient: str) -> Address:
+    """The one address a notice goes to.
+
+    Notices are written with `Address`, so a name with commas or addresses in it is quoted and stays a
+    name. Older rows held "name <email>" unquoted: there only the last address, the one in angle
+    brackets, is the registrant's; whatever the name made look like more addresses is not mailed.
+    """
+    parsed = EmailMessage()
+    parsed["To"] = recipient
+    found = parsed["To"].addresses
+    if not found:
+        raise ValueError("a notice without a recipient")
+    return found[-1]
+
+
+_ADDRESS_LIKE = re.compile(r"<[^>]*>|\S*@\S*")
+
+
+def failure(exc: BaseException) -> str:
+    """What went wrong, for the log and the notices table: the kind of error and the server's code and
+    short text, never an address (the table is kept after the person is erased)."""
+    kind = type(exc).__name__
+
+    def short(text: bytes | str) -> str:
+        plain = text.decode(errors="replace") if isinstance(text, bytes) else text
+        return " ".join(_ADDRESS_LIKE.sub("…", plain).split())[:200]
+
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        answers = sorted({f"{code} {short(text)}" for code, text in exc.recipients.values()})
+        return f"{kind}: {'; '.join(answers)}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{kind}: {exc.smtp_code} {short(exc.smtp_error)}"
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{kind}: {short(exc.strerror)}"
+    return kind
+
+
 def send_by_smtp(settings: MailSettings, recipient: str, subject: str, body: str) -> None:
     """One message through the configured server (blocking: the dispatcher runs it in a thread)."""
     assert settings.host is not None
+    to = recipient_address(recipient)
     message = EmailMessage()
     message["From"] = settings.sender
-    message["To"] = recipient
+    message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="ikmo.events")
@@ -75,7 +115,7 @@ def send_by_smtp(settings: MailSettings, recipient: str, subject: str, body: str
         if settings.username:
             password = settings.password.get_secret_value() if settings.password else ""
             client.login(settings.username, password)
-        client.send_message(message)
+        client.send_message(message, to_addrs=[to.addr_spec])  # the registrant only, never the header
 
 
 class NoticeDispatcher:
@@ -171,8 +211,8 @@ class NoticeDispatcher:
                     send_by_smtp, self.settings, notice["recipient"], notice["subject"], notice["body"]
                 )
                 status = NoticeStatus.SENT
-            except (OSError, smtplib.SMTPException) as exc:
-                error = f"{type(exc).__name__}: {exc}"[:1000]
+            except (OSError, smtplib.SMTPException, ValueError) as exc:
+                error = failure(exc)
                 status = NoticeStatus.FAILED if attempts >= MAX_ATTEMPTS else NoticeStatus.PENDING
                 retry_at = datetime.now(UTC) + RETRY_BASE * 2 ** (attempts - 1)
                 log.warning("notice %s: attempt %d failed: %s", notice_id, attempts, error)

@@ -14,6 +14,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
 from enum import StrEnum
 from typing import Any
 
@@ -169,7 +170,8 @@ async def write(uow: UnitOfWork, event: Event, due: list[NoticeDue], links: Link
     for i, item in enumerate(due):
         registration = event.registrations[item.registration_id]
         subject, body = compose(event, registration, item, links)
-        recipient = f"{registration.name} <{registration.email}>"
+        # quoted by Address: a name such as "Demir, Aylin" or one holding addresses stays one name
+        recipient = str(Address(display_name=registration.name, addr_spec=registration.email))
         notice_id = str(uuid.uuid4())
         ids.append(notice_id)
         rows.append(

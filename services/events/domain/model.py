@@ -32,6 +32,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -256,6 +258,17 @@ def valid_capacity(capacity: int) -> int:
     return capacity
 
 
+def mailable(email: str) -> bool:
+    """One plain address the notices can be sent to (no commas, brackets or quotes that a mail header
+    would read as something else)."""
+    if len(email) > EMAIL_MAX or not _EMAIL.match(email):
+        return False
+    try:
+        return Address(addr_spec=email).addr_spec == email
+    except (ValueError, IndexError, HeaderParseError):
+        return False
+
+
 def valid_person(cmd: Register) -> tuple[str, str, str | None]:
     name = _clean(cmd.name) or ""
     if not NAME_MIN <= len(name) <= NAME_MAX:
@@ -263,7 +276,7 @@ def valid_person(cmd: Register) -> tuple[str, str, str | None]:
             "Please give your name.", "Bitte geben Sie Ihren Namen an (mindestens 2 Zeichen).", field="name"
         )
     email = cmd.email.strip()
-    if len(email) > EMAIL_MAX or not _EMAIL.match(email):
+    if not mailable(email):
         raise InvalidInput(
             "Please give an e-mail address such as name@example.org.",
             "Bitte eine E-Mail-Adresse wie name@beispiel.de angeben.",

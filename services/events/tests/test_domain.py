@@ -290,3 +290,12 @@ def test_the_aggregate_rebuilt_from_its_events_is_the_same() -> None:
     }
     assert rebuilt.registrations["r2"].organisation_id == "yaar"
     assert rebuilt.capacity == 3 and len(rebuilt.confirmed) == 3
+
+
+@pytest.mark.parametrize(
+    "email", ["x,y@verein.example", "a<b@verein.example", '"a"@verein.example', "a@x..de"]
+)
+def test_an_address_a_mail_header_would_misread_is_refused(email: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        published().register(person(1, email=email), BEFORE)
+    assert refused.value.field == "email"

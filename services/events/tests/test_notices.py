@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import smtplib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.events import handlers, notices
 from services.events.domain.commands import Register
-from services.events.mail import MailSettings, NoticeDispatcher
+from services.events.mail import MailSettings, NoticeDispatcher, failure
 from services.events.notices import NoticeStatus
 from services.events.tests.test_waitlist_concurrency import LINKS, published_event, service
 from shared.db import read_transaction, write_transaction
@@ -111,7 +112,7 @@ async def test_with_a_mail_server_each_notice_is_sent_once(engine: AsyncEngine, 
     sender, recipients, data = smtp.messages[1]
     assert sender == "via@example.org" and recipients == ["aylin1@verein.example"]
     mail = email.message_from_bytes(data, policy=email.policy.default)
-    assert mail["To"] == "Aylin Demir 1 <aylin1@verein.example>"
+    assert mail["To"] == "Aylin Demir 1 <aylin1@verein.example>"  # a plain name needs no quotes
     assert mail["Subject"] == "Warteliste: Projektmanagement für Vereine"
     body = mail.get_content()
     assert "Sie stehen auf Platz 1 der Warteliste" in body and "you are number 1 on the waitlist" in body
@@ -157,3 +158,56 @@ async def test_an_erased_person_is_neither_shown_nor_mailed(engine: AsyncEngine,
     assert await NoticeDispatcher(engine, settings).dispatch() == 1
     assert (await rows(engine))[0]["status"] == "dropped" and smtp.messages == []
     assert event_id
+
+
+async def test_a_name_with_commas_and_addresses_stays_a_name(engine: AsyncEngine, smtp: FakeSmtp) -> None:
+    uow = await service(engine)
+    event_id = await published_event(uow, 1)
+    name = "a@evil.example, b@evil.example, Demir, Aylin"
+    await handlers.register(uow, Register(event_id=event_id, name=name, email="aylin@verein.example"), LINKS)
+    settings = MailSettings(host="127.0.0.1", port=smtp.port, starttls=False, sender="VIA <via@example.org>")
+    assert await NoticeDispatcher(engine, settings).dispatch() == 1
+    [(_sender, recipients, data)] = smtp.messages
+    assert recipients == ["aylin@verein.example"]  # exactly one RCPT: the registrant
+    to = email.message_from_bytes(data, policy=email.policy.default)["To"]
+    [one] = to.addresses
+    assert (one.display_name, one.addr_spec) == (name, "aylin@verein.example")
+
+
+async def test_an_old_unquoted_recipient_is_mailed_to_its_own_address_only(
+    engine: AsyncEngine, smtp: FakeSmtp
+) -> None:
+    await registered(engine, people=1)
+    [notice] = await rows(engine)
+    async with write_transaction(engine) as conn:  # as notices were written before names were quoted
+        sealed = await Vault().seal(
+            conn, notice["registration_id"], "a@evil.example, b@evil.example, Max <aylin0@verein.example>"
+        )
+        await conn.execute(update(notices.notices).values(recipient=notices._json(sealed)))
+    settings = MailSettings(host="127.0.0.1", port=smtp.port, starttls=False)
+    assert await NoticeDispatcher(engine, settings).dispatch() == 1
+    assert [recipients for _s, recipients, _d in smtp.messages] == [["aylin0@verein.example"]]
+
+
+async def test_a_refused_recipient_leaves_no_address_in_the_table_or_the_log(
+    engine: AsyncEngine, smtp: FakeSmtp, caplog: pytest.LogCaptureFixture
+) -> None:
+    await registered(engine, people=1)
+    smtp.refuse_recipients = True
+    dispatcher = NoticeDispatcher(engine, MailSettings(host="127.0.0.1", port=smtp.port, starttls=False))
+    with caplog.at_level("WARNING"):
+        await dispatcher.dispatch()
+    [notice] = await rows(engine)
+    assert notice["last_error"] == "SMTPRecipientsRefused: 550 mailbox unavailable"
+    assert "aylin0" not in caplog.text and "SMTPRecipientsRefused: 550" in caplog.text
+
+
+def test_a_failure_is_told_without_addresses() -> None:
+    refused = smtplib.SMTPRecipientsRefused({"x@y.example": (550, b"5.1.1 <x@y.example> unknown user")})
+    assert failure(refused) == "SMTPRecipientsRefused: 550 5.1.1 … unknown user"
+    sender = smtplib.SMTPSenderRefused(553, b"sender via@example.org not allowed", "via@example.org")
+    assert failure(sender) == "SMTPSenderRefused: 553 sender … not allowed"
+    assert (
+        failure(ConnectionRefusedError(111, "Connection refused"))
+        == "ConnectionRefusedError: Connection refused"
+    )
