@@ -38,7 +38,15 @@ from shared.store.eventstore import EventStore
 from shared.store.schema import store_metadata
 from shared.store.uow import UnitOfWork
 from shared.store.upcasting import Upcasters
-from shared.telemetry import Metrics, configure_logging, configure_tracing, tracer
+from shared.telemetry import (
+    FASTAPI_TELEMETRY_OFF,
+    Metrics,
+    configure_logging,
+    configure_tracing,
+    log_access,
+    route_template,
+    tracer,
+)
 from shared.web.errors import install_error_handlers
 from shared.web.templating import WebConfig, install_web
 
@@ -169,7 +177,12 @@ def create_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=definition.title, description=definition.description, lifespan=lifespan)
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        lifespan=lifespan,
+        telemetry=FASTAPI_TELEMETRY_OFF,
+    )
     app.state.runtime = runtime
     app.state.verifier = TokenVerifier(
         settings.issuer_url, settings.oidc_audience, settings.jwks(), client_id=settings.oidc_client_id
@@ -193,19 +206,21 @@ def create_app(
         correlation_id = request.headers.get("x-correlation-id") or str(uuid.uuid4())
         started = time.perf_counter()
         with (
+            # Named by method and route template only: a raw path may carry a personal link's secret.
             tracer().start_as_current_span(
-                f"{request.method} {request.url.path}",
+                request.method,
                 context=propagate.extract(dict(request.headers)),
                 kind=SpanKind.SERVER,
-                attributes={"http.request.method": request.method, "url.path": request.url.path},
+                attributes={"http.request.method": request.method},
             ) as span,
             command_context(CommandContext(correlation_id=correlation_id)),
         ):
             response = await call_next(request)
-            template = getattr(request.scope.get("route"), "path", "unmatched")
+            template = route_template(request.scope)
             span.update_name(f"{request.method} {template}")
             span.set_attribute("http.route", template)
             span.set_attribute("http.response.status_code", response.status_code)
+        log_access(request.method, template, response.status_code, time.perf_counter() - started)
         runtime.metrics.request_latency.labels(request.method, template, str(response.status_code)).observe(
             time.perf_counter() - started
         )

@@ -4,7 +4,9 @@
   API's no-op tracer costs next to nothing. The trace context travels in the event's metadata and in the
   NATS headers, so one trace runs from a request in one service to a projection in another.
 - Metrics: Prometheus text on `/metrics`, one registry per app (several apps can share a test process).
-- Logs: one JSON object per line, with the trace and span id of the current span.
+- Logs: one JSON object per line, with the trace and span id of the current span. The access log is ours
+  (uvicorn's is off): it names the route template (`/oeffentlich/anmeldung/{token}`), never the raw path or
+  query string, because some paths carry a secret (a personal link) or a name; spans carry `http.route` alone.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -59,6 +63,7 @@ class JsonLogFormatter(logging.Formatter):
         if ctx.is_valid:
             entry["trace_id"] = f"{ctx.trace_id:032x}"
             entry["span_id"] = f"{ctx.span_id:016x}"
+        entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
@@ -72,6 +77,41 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         handler.setFormatter(JsonLogFormatter(service))
         root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+# FastAPI's own OpenTelemetry (0.165+) records url.path, url.query and rejected input values: off, our
+# middleware makes the server span by route template. (Older FastAPI keeps the key in `app.extra`.)
+FASTAPI_TELEMETRY_OFF: dict[str, bool] = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
+
+ACCESS_LOG = logging.getLogger("ikmo.access")
+
+
+def log_access(method: str, route: str, status: int, seconds: float) -> None:
+    """One access line per request: the route template, so no token, name or query string reaches the log."""
+    ACCESS_LOG.info(
+        "%s %s %s",
+        method,
+        route,
+        status,
+        extra={
+            "fields": {
+                "http.request.method": method,
+                "http.route": route,
+                "http.response.status_code": status,
+                "duration_ms": round(seconds * 1000, 1),
+            }
+        },
+    )
+
+
+def route_template(scope: Mapping[str, Any]) -> str:
+    """The matched route's path template, or "unmatched" (a 404 path may carry anything)."""
+    return str(getattr(scope.get("route"), "path", "unmatched"))
 
 
 class Metrics:

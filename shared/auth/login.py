@@ -13,7 +13,7 @@ import asyncio
 import time
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +27,7 @@ from shared.auth.issuer import JWKS_FILE, Issuer
 from shared.auth.principal import Role
 from shared.auth.users import AUTH_DIR, DEMO_ACCOUNTS, DEMO_ORGANISATION_ID, UserStore, users_path
 from shared.auth.verify import Forbidden, TokenVerifier
+from shared.telemetry import FASTAPI_TELEMETRY_OFF, configure_logging, log_access, route_template
 from shared.web.errors import install_error_handlers
 from shared.web.flash import flash, load_or_create_secret
 from shared.web.i18n import both, gettext_for
@@ -211,10 +212,27 @@ def create_login_app(
     own_origin = _origin(config.public_url)
     redirect_origins = allowed_origins(config.service_urls) | ({own_origin} if own_origin else set())
 
-    app = FastAPI(title="IKMO Anmeldung", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="IKMO Anmeldung",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        telemetry=FASTAPI_TELEMETRY_OFF,
+    )
     app.state.verifier = TokenVerifier(config.issuer_url, config.audience, str(jwks_path(config.data_dir)))
     app.state.limiter = limiter
     install_error_handlers(app)
+
+    @app.middleware("http")
+    async def _access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """The access line by route template: /authorize's query string carries codes and states."""
+        started = time.perf_counter()
+        response = await call_next(request)
+        log_access(
+            request.method, route_template(request.scope), response.status_code, time.perf_counter() - started
+        )
+        return response
+
     install_web(
         app,
         WebConfig(
@@ -360,7 +378,9 @@ def app_from_env() -> FastAPI:
     """For `uvicorn shared.auth.login:app_from_env --factory --port 8100` (how `ikmo up` starts it)."""
     from shared.settings import Settings
 
-    return create_login_app(LoginConfig.from_settings(Settings()))
+    settings = Settings()
+    configure_logging("login", settings.log_level)
+    return create_login_app(LoginConfig.from_settings(settings))
 
 
 def mint_for_script(

@@ -266,7 +266,18 @@ class Platform:
 
     def _spawn(self, name: str, port: int, target: list[str], env: dict[str, str]) -> None:
         log_file = self.logs / f"{name}.log"
-        args = [sys.executable, "-m", "uvicorn", *target, "--host", "127.0.0.1", "--port", str(port)]
+        # uvicorn's access log writes the raw path (a personal link's secret): ours names the route template.
+        args = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            *target,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ]
         with open(log_file, "ab") as out:
             proc = subprocess.Popen(
                 args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import stat
 from pathlib import Path
 
@@ -299,3 +300,13 @@ async def test_ikmo_up_can_start_the_app_from_the_environment(
         signed_in = await c.post("/login", data={"username": "via", "password": "via-demo"})
         assert signed_in.status_code == 303 and SESSION_COOKIE in c.cookies
     assert users_path(tmp_path).exists() and jwks_path(tmp_path).exists()
+
+
+async def test_the_access_log_names_the_route_without_its_query_string(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvicorn's access log is off (`ikmo up`); ours leaves out the query (a `next` address, a code)."""
+    with caplog.at_level(logging.INFO, logger="ikmo.access"):
+        assert (await client.get("/login?next=http://127.0.0.1:8102/secret-path")).status_code == 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "ikmo.access"]
+    assert line == "GET /login 200"

@@ -3,14 +3,19 @@ rate limited, German errors per field, and nothing of what was never published."
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from services.events.entrypoints import public_pages
 from services.events.tests.conftest import Directory, seminar
+from shared.telemetry import JsonLogFormatter
 
 ANONYMOUS = {"Authorization": "", "Accept": "text/html"}
 
@@ -161,3 +166,36 @@ async def test_the_form_and_the_link_are_rate_limited(client: httpx.AsyncClient)
     assert blocked.status_code == 429 and "Zu viele Anfragen" in blocked.text
     assert (await client.get("/oeffentlich/anmeldung/anything", headers=ANONYMOUS)).status_code == 429
     assert (await client.get(url, headers=ANONYMOUS)).status_code == 200  # reading has its own limit
+
+
+async def test_the_personal_links_secret_reaches_neither_the_access_log_nor_a_trace(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, spans: InMemorySpanExporter
+) -> None:
+    """Whoever reads the logs or Jaeger must not be able to cancel someone's registration."""
+    event = await published(client)
+    url = f"/oeffentlich/veranstaltungen/{event['id']}"
+    assert (await client.post(url, data=person(1), headers=ANONYMOUS)).status_code == 303
+    link = await link_of(client, "Person 1")
+    secret = link.rsplit("/", 1)[1]
+    spans.clear()
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert (await client.get(f"{link}?utm=mail", headers=ANONYMOUS)).status_code == 200
+        assert (await client.post(link, headers=ANONYMOUS)).status_code == 303
+    formatter = JsonLogFormatter("events")
+    served = [r for r in caplog.records if r.name != "httpx"]  # httpx logs this test's own client
+    lines = [formatter.format(r) for r in served]
+    access = [json.loads(line) for line, r in zip(lines, served, strict=True) if r.name == "ikmo.access"]
+    assert [(a["http.request.method"], a["http.route"], a["http.response.status_code"]) for a in access] == [
+        ("GET", "/oeffentlich/anmeldung/{token}", 200),
+        ("POST", "/oeffentlich/anmeldung/{token}", 303),
+    ]
+    assert not [line for line in lines if secret in line or "utm=mail" in line]
+    server = [s for s in spans.get_finished_spans() if s.kind is SpanKind.SERVER]
+    assert [s.name for s in server] == [
+        "GET /oeffentlich/anmeldung/{token}",
+        "POST /oeffentlich/anmeldung/{token}",
+    ]
+    for span in spans.get_finished_spans():
+        shown = span.name + json.dumps({k: str(v) for k, v in (span.attributes or {}).items()})
+        assert secret not in shown and "utm=mail" not in shown
