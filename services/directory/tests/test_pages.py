@@ -99,6 +99,8 @@ async def test_edit_legal_form_and_archive_appear_in_the_history(client: httpx.A
         f"{base}/rechtsform", data={"version": "2", "legal_form": "e_v"}, headers=HTML
     )
     assert changed.status_code == 303
+    asked = (await client.get(f"{base}/archivieren", headers=HTML)).text
+    assert "bitte keine personenbezogenen Angaben" in asked  # the reason goes out on the bus
     archived = await client.post(f"{base}/archivieren", data={"version": "3", "reason": "aufgelöst"})
     assert archived.status_code == 303
     html = (await client.get(base, headers=HTML)).text
