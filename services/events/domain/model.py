@@ -22,7 +22,7 @@ Rules (German and English messages, since people read them):
 - feedback: a rating of 1 to 5 and an optional comment, from someone checked in, once the event has
   ended; a later one of the same registration replaces it (a slip on a phone is put right, and reports
   still count one rating per registration); VIA types in paper forms but never overwrites what the
-  person gave through their link; a check-in with feedback is not undone.
+  person gave through their link; a check-in with feedback, or of someone erased, is not undone.
 """
 
 from __future__ import annotations
@@ -586,6 +586,11 @@ class Event(Aggregate):
         registration = self.registration(registration_id)
         if not registration.attended:
             return False
+        if registration.erased:  # undone, they would hold a place no notice can reach and none can free
+            raise DomainRuleViolation(
+                "This person's data was erased; their check-in stays as it is.",
+                "Die Daten dieser Person wurden gelöscht; ihr Einlass bleibt, wie er ist.",
+            )
         if registration.rating is not None:
             raise DomainRuleViolation(
                 "This person gave feedback on the event, so they were there; the check-in stays.",

@@ -15,7 +15,6 @@ from shared.contracts.events import (
     EventCancelled,
     RegistrationCancelled,
     RegistrationConfirmed,
-    RegistrationErased,
     RegistrationPromoted,
     RegistrationWaitlisted,
 )
@@ -40,7 +39,6 @@ class NoticeDue:
 def notices_for(event: Event, recorded: Sequence[DomainEvent]) -> list[NoticeDue]:
     """`event` is the aggregate after the decision; `recorded` what the decision appended."""
     due: list[NoticeDue] = []
-    erased = {e.registration_id for e in recorded if isinstance(e, RegistrationErased)}
     for change in recorded:
         match change:
             case RegistrationConfirmed():
@@ -58,4 +56,5 @@ def notices_for(event: Event, recorded: Sequence[DomainEvent]) -> list[NoticeDue
                     for r in event.registrations.values()
                     if r.active
                 )
-    return [d for d in due if d.registration_id not in erased]  # whoever is erased is told nothing more
+    # whoever is erased (now or before) is told nothing more: there is no key left to seal a notice with
+    return [d for d in due if not event.registrations[d.registration_id].erased]

@@ -206,3 +206,17 @@ async def test_people_checked_in_at_the_same_moment_are_all_present(
     assert await log_size(engine) == before + 6
     people = (await client.get(url)).json()
     assert all(p["attended"] for p in people)
+
+
+async def test_an_erased_persons_check_in_stays_and_the_event_goes_on(client: httpx.AsyncClient) -> None:
+    event_id, (first, second, waiting) = await event_with_people(client)
+    url = f"/events/{event_id}/registrations"
+    assert (await client.post(f"{url}/{first}/attendance")).status_code == 200
+    assert (await client.post(f"{url}/{first}/erase")).status_code in (200, 204)
+    undo = await client.delete(f"{url}/{first}/attendance")
+    assert undo.status_code == 409 and "gelöscht" in undo.json()["message_de"]
+    assert "erased" in undo.json()["message"]
+    moved = await client.post(f"{url}/{second}/cancel")  # the place of someone else still goes on
+    assert moved.status_code == 200, moved.text
+    people = {p["id"]: p for p in (await client.get(url)).json()}
+    assert people[waiting]["status"] == "confirmed" and people[first]["attended"]

@@ -17,9 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.events import handlers, notices
 from services.events.domain.commands import Register
+from services.events.domain.model import Event
 from services.events.mail import MailSettings, NoticeDispatcher, failure
 from services.events.notices import NoticeStatus
 from services.events.tests.test_waitlist_concurrency import LINKS, published_event, service
+from shared.contracts.events import (
+    CancelledBy,
+    RegistrationAttendanceWithdrawn,
+    RegistrationAttended,
+    RegistrationErased,
+    RegistrationStatus,
+)
 from shared.db import read_transaction, write_transaction
 from shared.personal import ERASED
 from shared.vault import Vault
@@ -211,3 +219,25 @@ def test_a_failure_is_told_without_addresses() -> None:
         failure(ConnectionRefusedError(111, "Connection refused"))
         == "ConnectionRefusedError: Connection refused"
     )
+
+
+async def test_an_erased_person_whose_check_in_was_undone_before_blocks_nothing(engine: AsyncEngine) -> None:
+    """Before undoing an erased person's check-in was refused, it could be done: such a person holds a
+    place and has no key. Cancelling them, or the event, tells everyone else and seals nothing for them."""
+    uow = await service(engine)
+    event_id = await registered(engine, capacity=1, people=2)
+    async with uow() as unit:  # the old history: checked in, erased, check-in undone
+        event = await unit.get(Event, event_id, "Veranstaltung")
+        [erased, waiting] = list(event.registrations)
+        ids = {"event_id": event_id, "registration_id": erased, "organisation_id": None}
+        event._record(RegistrationAttended(**ids))
+        event._record(RegistrationErased(event_id=event_id, registration_id=erased))
+        event._record(RegistrationAttendanceWithdrawn(**ids))
+        await unit.save(event)
+        await unit.vault.erase(unit.conn, erased)
+    event, changed = await handlers.cancel_registration(uow, event_id, erased, CancelledBy.STAFF, LINKS)
+    assert changed and event.registrations[waiting].status == RegistrationStatus.CONFIRMED
+    await handlers.event_step(uow, event_id, lambda e: e.cancel("Raum fehlt"), LINKS)
+    kinds = [(n["kind"], n["registration_id"]) for n in await rows(engine)]
+    assert [k for k in kinds if k[1] == erased] == [("confirmation", erased)]  # from before the erasure
+    assert [k for k, r in kinds if r == waiting] == ["waitlist", "promotion", "event_cancelled"]
