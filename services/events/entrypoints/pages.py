@@ -595,15 +595,20 @@ def checkin_opens(event: dict[str, Any]) -> str | None:
 
 
 @router.get(BASE + "/{event_id}/einlass", response_class=HTMLResponse)
-async def checkin_page(
-    request: Request,
-    event_id: str,
-    runtime: RuntimeDep,
-    _: ViaStaff,
-    q: Annotated[str, Query(max_length=200)] = "",
-) -> HTMLResponse:
-    """The list at the door, made for a phone: everyone with a place, by name, one tap to check in. The
-    filter works as a plain form too (`?q=`); with JavaScript it filters while typing."""
+async def checkin_page(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff) -> HTMLResponse:
+    """The list at the door, made for a phone: everyone with a place, by name, one tap to check in. With
+    JavaScript the name filter works in the browser while typing and sends nothing."""
+    return await checkin_list(request, runtime, event_id, "")
+
+
+@router.post(BASE + "/{event_id}/einlass", response_class=HTMLResponse)
+async def checkin_search(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff) -> HTMLResponse:
+    """The name filter without JavaScript: posted, so no name lands in a URL, a proxy's log or the history."""
+    q = str((await request.form()).get("q", ""))[:200]
+    return await checkin_list(request, runtime, event_id, q)
+
+
+async def checkin_list(request: Request, runtime: Runtime, event_id: str, q: str) -> HTMLResponse:
     event = await load(runtime, event_id)
     async with read_transaction(runtime.engine) as conn:
         people = [p for p in await queries.registrations_of(conn, event_id) if p["status"] == "confirmed"]

@@ -152,8 +152,14 @@ def test_publish_fill_wait_cancel_see_the_promotion_and_check_in(
             staff.get_by_role("link", name="Einlassliste").click()
             counts = staff.locator("#checkin-counts")
             expect(counts).to_have_text("Anwesend: 0 von 2 bestätigten")
+            sent: list[str] = []
+            staff.on("request", record := lambda r: sent.append(r.url))
             staff.get_by_label("Nach Namen suchen").fill("person 3")  # filters while typing
             expect(staff.get_by_role("button", name="Person 2 einlassen")).to_be_hidden()
+            staff.get_by_role("button", name="Suchen").click()  # filters in the browser: nothing is sent
+            expect(staff.get_by_role("button", name="Person 2 einlassen")).to_be_hidden()
+            assert sent == [] and staff.url.endswith("/einlass"), (sent, staff.url)
+            staff.remove_listener("request", record)
             button = staff.get_by_role("button", name="Person 3 einlassen")
             box = button.bounding_box()
             assert box and box["height"] >= 44 and box["width"] >= 44, box  # a thumb can hit it
