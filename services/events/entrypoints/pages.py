@@ -539,13 +539,18 @@ async def register(request: Request, event_id: str, runtime: RuntimeDep, who: Vi
             status_code=status_of(problem),
         )
     if result["status"] == "confirmed":
-        return done(request, event_id, f"{body.name} has a place.", f"{body.name} hat einen Platz.")
+        return done(  # no name: the flash cookie carries no personal data
+            request,
+            event_id,
+            "The registration is recorded; the place is confirmed.",
+            "Die Anmeldung ist erfasst; der Platz ist bestätigt.",
+        )
     n = result["waitlist_position"]
     return done(
         request,
         event_id,
-        f"The event is full: {body.name} is number {n} on the waitlist.",
-        f"Die Veranstaltung ist voll: {body.name} steht auf Platz {n} der Warteliste.",
+        f"The event is full: the registration is number {n} on the waitlist.",
+        f"Die Veranstaltung ist voll: Die Anmeldung steht auf Platz {n} der Warteliste.",
     )
 
 
@@ -646,17 +651,17 @@ async def checkin_step(
     except DomainRuleViolation as problem:
         flash(request, "error", problem.message_en, message_de=problem.message_de)
         return RedirectResponse(f"{BASE}/{event_id}/einlass", status_code=303)
-    name = event.registration(registration_id).name
     counts_en = f"{len(event.attendees)} of {len(event.confirmed)} present"
     counts_de = f"{len(event.attendees)} von {len(event.confirmed)} anwesend"
     if undo:
-        en, de = f"The check-in of {name} is undone", f"Der Einlass von {name} ist zurückgenommen"
+        en, de = "The check-in is undone", "Der Einlass ist zurückgenommen"
     elif changed:
-        en, de = f"{name} is checked in", f"{name} ist eingelassen"
+        en, de = "Checked in", "Eingelassen"
     else:
-        en, de = f"{name} was checked in already", f"{name} war schon eingelassen"
+        en, de = "Checked in already", "War schon eingelassen"
+    # no name in the flash cookie (it carries no personal data): the anchor leads to the person's row
     flash(request, "success", f"{en} ({counts_en}).", message_de=f"{de} ({counts_de}).")
-    return RedirectResponse(f"{BASE}/{event_id}/einlass", status_code=303)
+    return RedirectResponse(f"{BASE}/{event_id}/einlass#r-{registration_id}", status_code=303)
 
 
 @router.post(BASE + "/{event_id}/einlass/{registration_id}", response_model=None)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.events.tests.conftest import seminar
@@ -17,8 +18,17 @@ from services.events.tests.test_api import log_size, published, register
 from shared.auth.principal import Role
 from shared.platform.natsserver import NatsServer
 from shared.testing import Tokens, eventually, stream_messages
+from shared.web.flash import FLASH_COOKIE
 
 HTML = {"Accept": "text/html"}
+
+
+def flash_cookie(response: httpx.Response) -> str:
+    """What the flash cookie set by `response` says (signed only, so anyone can read it)."""
+    value = response.cookies[FLASH_COOKIE]
+    _signature_ok, payload = URLSafeTimedSerializer("any key", salt="ikmo.flash").loads_unsafe(value)
+    assert payload, "no flash message was set"
+    return json.dumps(payload, ensure_ascii=False)
 
 
 def today(**changes: Any) -> dict[str, Any]:
@@ -162,14 +172,15 @@ async def test_the_check_in_list_checks_in_by_plain_form_posts_and_filters_by_na
     assert 'name="viewport"' in page.text
 
     checked = await client.post(f"/veranstaltungen/{event_id}/einlass/{first}", headers=HTML)
-    assert checked.status_code == 303 and checked.headers["location"].endswith("/einlass")
+    assert checked.status_code == 303 and checked.headers["location"].endswith(f"/einlass#r-{first}")
+    assert "Person" not in flash_cookie(checked)  # the cookie is signed, not encrypted: no names in it
     after = await client.get(checked.headers["location"], headers=HTML)
-    assert "Person 1 ist eingelassen (1 von 2 anwesend)." in after.text
+    assert "Eingelassen (1 von 2 anwesend)." in after.text
     listed = rows(after.text)
     assert "anwesend seit" in listed["Person 1"] and "Zurücknehmen" in listed["Person 1"]
     assert "Einlassen" in listed["Person 2"]
     again = await client.post(f"/veranstaltungen/{event_id}/einlass/{first}", headers=HTML)
-    assert "war schon eingelassen" in (await client.get(again.headers["location"], headers=HTML)).text
+    assert "War schon eingelassen" in (await client.get(again.headers["location"], headers=HTML)).text
 
     # Without JavaScript the search is posted: no name in a URL, the access log or the history.
     page = (await client.get(f"/veranstaltungen/{event_id}/einlass", headers=HTML)).text
@@ -186,9 +197,9 @@ async def test_the_check_in_list_checks_in_by_plain_form_posts_and_filters_by_na
     assert not ignored["Person 1"].startswith("hidden")  # the old ?q= filters nothing any more
 
     undone = await client.post(f"/veranstaltungen/{event_id}/einlass/{first}/zuruecknehmen", headers=HTML)
+    assert "Person" not in flash_cookie(undone)
     assert (
-        "Der Einlass von Person 1 ist zurückgenommen"
-        in (await client.get(undone.headers["location"], headers=HTML)).text
+        "Der Einlass ist zurückgenommen" in (await client.get(undone.headers["location"], headers=HTML)).text
     )
     detail = await client.get(f"/veranstaltungen/{event_id}", headers=HTML)
     assert "Einlassliste" in detail.text

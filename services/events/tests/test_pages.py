@@ -9,6 +9,7 @@ import httpx
 
 from services.events.entrypoints.pages import LOCALE_DIR
 from services.events.tests.conftest import Directory, seminar
+from services.events.tests.test_attendance_api import flash_cookie
 from shared.auth.principal import Role
 from shared.testing import Tokens
 from shared.web.i18n import catalogue_problems
@@ -93,6 +94,8 @@ async def test_an_event_is_edited_published_filled_and_its_waitlist_moves_up(
         person = {"name": f"Person {n}", "email": f"p{n}@verein.example"}
         added = await client.post(f"{url}/anmeldungen", data=person, headers=HTML)
         assert added.status_code == 303
+        said = flash_cookie(added)  # signed, not encrypted: the name and address stay out of it
+        assert "Person" not in said and "p1@" not in said and ("bestätigt" in said or "Warteliste" in said)
     twice = await client.post(
         f"{url}/anmeldungen", data={"name": "Person 1", "email": "P1@verein.example"}, headers=HTML
     )
