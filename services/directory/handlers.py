@@ -10,6 +10,7 @@ from services.directory import merge_queries, queries
 from services.directory.domain.commands import (
     AddContactPerson,
     ArchiveOrganisation,
+    ChangeContact,
     ChangeLegalForm,
     FoundNetwork,
     JoinNetwork,
@@ -160,6 +161,14 @@ async def add_contact(uow_factory: UowFactory, cmd: AddContactPerson) -> Contact
         contact = ContactPerson.record(
             str(uuid.uuid4()), cmd.organisation_id, cmd.name, cmd.role, cmd.consent, cmd.email, cmd.phone
         )
+        await uow.save(contact)
+    return contact
+
+
+async def change_contact(uow_factory: UowFactory, cmd: ChangeContact) -> ContactPerson:
+    async with uow_factory() as uow:
+        contact = await uow.get(ContactPerson, cmd.contact_id, "Ansprechperson", cmd.expected_version)
+        contact.change(cmd.role, cmd.consent)
         await uow.save(contact)
     return contact
 

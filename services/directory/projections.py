@@ -244,7 +244,7 @@ class ContactsProjection:
                         id=data["contact_id"], organisation_id=data["organisation_id"], personal=personal
                     )
                 )
-            case "assigned":
+            case "assigned" | "changed":
                 await self._set(conn, data, role=data["role"], consent=data["consent"])
             case "removed":
                 await self._set(conn, data, removed=True)

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.directory import merge_queries
+from services.directory.domain.contact import ContactPerson
 from services.directory.domain.model import Organisation
 from services.directory.projections import (
     FACETS,
@@ -244,6 +245,11 @@ async def contacts_of(conn: AsyncConnection, organisation_id: str, vault: Vault)
         for row, personal in zip(rows, opened, strict=True)
     ]
     return sorted(found, key=lambda c: (c["erased"], c["name"].casefold()))
+
+
+async def contact_versions(conn: AsyncConnection, store: EventStore, ids: list[str]) -> dict[str, int]:
+    """Each contact's version, from its stream in the log (for If-Match; the read model keeps none)."""
+    return {i: await store.stream_version(conn, ContactPerson.stream_id_for(i)) for i in ids}
 
 
 async def organisation_of_contact(conn: AsyncConnection, contact_id: str) -> str | None:

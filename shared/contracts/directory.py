@@ -232,6 +232,17 @@ class ContactPersonAssigned(DomainEvent):
     consent: bool = Field(description="The person agreed to be named as the organisation's contact")
 
 
+class ContactPersonChanged(DomainEvent):
+    """A contact person's role or consent changed (pseudonymous: the person appears only by id)."""
+
+    event_type = "ikmo.directory.contact.changed"
+    contact_id: str
+    organisation_id: str
+    role: ContactRole
+    consent: bool = Field(description="The person agrees to be named as the organisation's contact")
+    changed: list[str] = Field(description="What changed: role, consent")
+
+
 class ContactPersonRemoved(DomainEvent):
     """The person is no longer a contact of the organisation."""
 
@@ -251,6 +262,7 @@ class ContactPersonErased(DomainEvent):
 CONTACT_EVENTS: tuple[type[DomainEvent], ...] = (
     ContactPersonRecorded,
     ContactPersonAssigned,
+    ContactPersonChanged,
     ContactPersonRemoved,
     ContactPersonErased,
 )

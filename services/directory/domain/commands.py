@@ -121,3 +121,13 @@ class DissolveCommittee:
     committee_id: str
     dissolved_on: date | None = None
     expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangeContact:
+    """A contact person's new role or consent; None stays as it is."""
+
+    contact_id: str
+    role: ContactRole | None = None
+    consent: bool | None = None
+    expected_version: int | None = None

@@ -3,7 +3,8 @@ events carrying them are private and sealed under the person's own key, so erasi
 everywhere; what goes on the bus names the person only by a pseudonymous id.
 
 Rules: a name of 2 to 200 characters; an e-mail address that looks like one; a phone number of digits,
-spaces and + - / ( ); a removed or erased contact cannot be changed again.
+spaces and + - / ( ); role and consent can change (a change to what already holds records nothing); a
+removed or erased contact cannot be changed again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from services.directory.domain.model import valid_name
 from shared.contracts.directory import (
     ContactPersonAssigned,
+    ContactPersonChanged,
     ContactPersonErased,
     ContactPersonRecorded,
     ContactPersonRemoved,
@@ -57,6 +59,8 @@ class ContactPerson(Aggregate):
     def __init__(self, aggregate_id: str) -> None:
         super().__init__(aggregate_id)
         self.organisation_id = ""
+        self.role: ContactRole | None = None
+        self.consent = False
         self.removed = False
         self.erased = False
 
@@ -87,6 +91,30 @@ class ContactPerson(Aggregate):
         )
         return contact
 
+    def change(self, role: ContactRole | None, consent: bool | None) -> None:
+        """A new role or consent (None: stays); consent can always be withdrawn, also when the
+        organisation is archived."""
+        self._ensure_current()
+        assert self.role is not None
+        new_role = self.role if role is None else role
+        new_consent = self.consent if consent is None else consent
+        changed = [
+            what
+            for what, before, after in (("role", self.role, new_role), ("consent", self.consent, new_consent))
+            if before != after
+        ]
+        if not changed:
+            return  # the same form sent twice
+        self._record(
+            ContactPersonChanged(
+                contact_id=self.id,
+                organisation_id=self.organisation_id,
+                role=new_role,
+                consent=new_consent,
+                changed=changed,
+            )
+        )
+
     def remove(self) -> None:
         self._ensure_current()
         self._record(ContactPersonRemoved(contact_id=self.id, organisation_id=self.organisation_id))
@@ -107,6 +135,8 @@ class ContactPerson(Aggregate):
         match event:
             case ContactPersonRecorded():
                 self.organisation_id = event.organisation_id
+            case ContactPersonAssigned() | ContactPersonChanged():
+                self.role, self.consent = event.role, event.consent
             case ContactPersonRemoved():
                 self.removed = True
             case ContactPersonErased():

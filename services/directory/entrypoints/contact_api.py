@@ -8,13 +8,14 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.directory import handlers, queries
-from services.directory.domain.commands import AddContactPerson
+from services.directory.domain.commands import AddContactPerson, ChangeContact
 from services.directory.entrypoints.api import Staff, StaffOrOwnAccount, ensure_may_act_for
 from shared.contracts.directory import ContactRole
 from shared.db import read_transaction
 from shared.errors import NotFound
 from shared.service import RuntimeDep
 from shared.vault import Vault, scrub_after_erasure
+from shared.web.forms import IfMatch, expected_version
 
 router = APIRouter(tags=["contact persons"])
 
@@ -28,6 +29,14 @@ class ContactIn(BaseModel):
     phone: str | None = Field(default=None, max_length=40)
 
 
+class ContactChange(BaseModel):
+    """Only what is sent changes."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: ContactRole | None = None
+    consent: bool | None = Field(default=None, description="Withdrawn (false) or given (true)")
+
+
 class ContactOut(BaseModel):
     id: str
     organisation_id: str
@@ -37,11 +46,14 @@ class ContactOut(BaseModel):
     role: ContactRole
     consent: bool
     erased: bool
+    version: int = Field(description="For If-Match when changing it (also in the ETag of a change)")
 
 
 async def _contacts(runtime: RuntimeDep, organisation_id: str) -> list[dict[str, Any]]:
     async with read_transaction(runtime.engine) as conn:
-        return await queries.contacts_of(conn, organisation_id, Vault())
+        found = await queries.contacts_of(conn, organisation_id, Vault())
+        versions = await queries.contact_versions(conn, runtime.store, [c["id"] for c in found])
+    return [{**c, "version": versions[c["id"]]} for c in found]
 
 
 async def organisation_of_contact(runtime: RuntimeDep, contact_id: str) -> str:
@@ -76,6 +88,24 @@ async def add(organisation_id: str, body: ContactIn, runtime: RuntimeDep, who: S
 async def list_contacts(organisation_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount) -> Any:
     ensure_may_act_for(who, organisation_id)
     return await _contacts(runtime, organisation_id)
+
+
+@router.patch("/contacts/{contact_id}", response_model=ContactOut, summary="Change role or consent")
+async def change(
+    contact_id: str,
+    body: ContactChange,
+    runtime: RuntimeDep,
+    response: Response,
+    who: StaffOrOwnAccount,
+    if_match: IfMatch = None,
+) -> Any:
+    organisation_id = await organisation_of_contact(runtime, contact_id)
+    ensure_may_act_for(who, organisation_id)
+    contact = await handlers.change_contact(
+        runtime.uow, ChangeContact(contact_id, body.role, body.consent, expected_version(if_match))
+    )
+    response.headers["ETag"] = f'"{contact.version}"'
+    return next(c for c in await _contacts(runtime, organisation_id) if c["id"] == contact_id)
 
 
 @router.post("/contacts/{contact_id}/remove", status_code=204, summary="No longer a contact person")

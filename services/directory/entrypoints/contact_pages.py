@@ -7,11 +7,11 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from services.directory import handlers
-from services.directory.domain.commands import AddContactPerson
+from services.directory.domain.commands import AddContactPerson, ChangeContact
 from services.directory.entrypoints.api import Staff, StaffOrOwnAccount, ensure_may_act_for
-from services.directory.entrypoints.contact_api import ContactIn, organisation_of_contact
-from services.directory.entrypoints.pages import BASE, errors_of, organisation_page, status_of
-from shared.errors import DomainRuleViolation, InvalidInput
+from services.directory.entrypoints.contact_api import ContactChange, ContactIn, organisation_of_contact
+from services.directory.entrypoints.pages import BASE, errors_of, organisation_page, status_of, version_of
+from shared.errors import ConcurrencyError, DomainRuleViolation, InvalidInput
 from shared.service import RuntimeDep
 from shared.vault import scrub_after_erasure
 from shared.web.flash import flash
@@ -55,6 +55,32 @@ async def add(
         "The contact person was added.",
         message_de="Die Ansprechperson wurde eingetragen.",
     )
+    return RedirectResponse(f"{BASE}/{organisation_id}#contacts-title", status_code=303)
+
+
+@router.post(CONTACTS + "/{contact_id}/aendern", response_model=None)
+async def change(request: Request, contact_id: str, runtime: RuntimeDep, who: StaffOrOwnAccount) -> Response:
+    """Role and consent from the small form beside the person; a refusal is said at the top of the page."""
+    organisation_id = await organisation_of_contact(runtime, contact_id)
+    ensure_may_act_for(who, organisation_id)
+    form = await request.form()
+    try:
+        body = ContactChange.model_validate(
+            {"role": form.get("role") or None, "consent": form.get("consent") == "true"}
+        )
+        await handlers.change_contact(
+            runtime.uow, ChangeContact(contact_id, body.role, body.consent, version_of(form))
+        )
+    except (ValidationError, InvalidInput, DomainRuleViolation, ConcurrencyError) as problem:
+        for error in errors_of(problem):
+            flash(request, "error", error["message"], message_de=error["message_de"])
+    else:
+        flash(
+            request,
+            "success",
+            "The contact person was changed.",
+            message_de="Die Ansprechperson wurde geändert.",
+        )
     return RedirectResponse(f"{BASE}/{organisation_id}#contacts-title", status_code=303)
 
 

@@ -316,6 +316,7 @@ async def organisation_page(
         changes = await queries.history(conn, runtime.store, organisation_id)
         memberships = await queries.networks_of(conn, organisation_id)
         contacts = await queries.contacts_of(conn, organisation_id, Vault())
+        versions = await queries.contact_versions(conn, runtime.store, [c["id"] for c in contacts])
         cooperations = await queries.cooperations_of(conn, organisation_id)
         seats = await committee_queries.seats_of(conn, organisation_id)
         mentorings = await queries.list_mentorings(conn, organisation_id)  # also of records merged in
@@ -344,7 +345,7 @@ async def organisation_page(
             ],
             "change_labels": CHANGE_LABELS,
             "memberships": memberships,
-            "contacts": contacts,
+            "contacts": [{**c, "version": versions[c["id"]]} for c in contacts],
             "cooperations": cooperations,
             "seats": seats,
             "mentorings": mentorings,

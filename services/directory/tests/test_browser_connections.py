@@ -6,6 +6,7 @@ of test_browser.py); data the test does not click together is entered through th
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -123,6 +124,16 @@ def test_a_contact_person_and_a_cooperation_on_the_organisation_page(
             contacts = page.locator("section", has=page.get_by_role("heading", name="Ansprechpersonen"))
             expect(contacts).to_contain_text("Kava Spartak")
             expect(contacts).to_contain_text("Vorstand")
+            person = contacts.get_by_role("row", name=re.compile("Kava Spartak"))
+            expect(person).to_contain_text("nicht weitergeben")  # no consent given yet
+            person.get_by_text("Rolle oder Einverständnis ändern").click()
+            person.get_by_label("Rolle").select_option(label="Ehrenamt")
+            person.get_by_label("Die Person ist einverstanden").check()
+            person.get_by_role("button", name="Speichern").click()
+            expect(page.get_by_role("status")).to_have_text("Die Ansprechperson wurde geändert.")
+            person = contacts.get_by_role("row", name=re.compile("Kava Spartak"))
+            expect(person).to_contain_text("Ehrenamt")
+            expect(person).not_to_contain_text("nicht weitergeben")
 
             page.get_by_text("Kooperation eintragen").click()
             page.locator("#f-partner_id").select_option(label="Jobcenter Berlin Neukölln")
@@ -134,5 +145,14 @@ def test_a_contact_person_and_a_cooperation_on_the_organisation_page(
             expect(row).to_contain_text("Arbeitsmarkt")
             expect(row).to_contain_text("aktiv")
             page.screenshot(path=str(shots / "organisation-connections-de.png"), full_page=True)
+            row.get_by_label("Beendet am").fill("2020-01-01")  # before it began: refused, said why
+            row.get_by_role("button", name="Beenden").click()
+            expect(page.get_by_role("alert")).to_contain_text("Beginn")
+            today = date.today()
+            row.get_by_label("Beendet am").fill(today.isoformat())
+            row.get_by_role("button", name="Beenden").click()
+            expect(page.get_by_role("status")).to_have_text("Die Kooperation wurde beendet.")
+            ended = cooperations.get_by_role("row", name=re.compile("Jobcenter"))
+            expect(ended).to_contain_text(f"beendet am {today:%d.%m.%Y}")
         finally:
             browser.close()
