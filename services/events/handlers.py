@@ -134,11 +134,13 @@ async def change_details(uow_factory: UowFactory, cmd: ChangeEventDetails) -> Ev
     return event
 
 
-async def change_capacity(uow_factory: UowFactory, cmd: ChangeCapacity, links: outbox.Links) -> Event:
+async def change_capacity(
+    uow_factory: UowFactory, cmd: ChangeCapacity, links: outbox.Links, clock: Clock | None = None
+) -> Event:
     async def attempt() -> Event:
         async with uow_factory() as uow:
             event = await _load(uow, cmd.event_id, cmd.expected_version)
-            event.change_capacity(cmd.capacity)
+            event.change_capacity(cmd.capacity, (clock or utc_now)())
             await _save(uow, event, links)
         return event
 
@@ -168,7 +170,7 @@ async def event_step(
 
 
 async def register(
-    uow_factory: UowFactory, cmd: Register, links: outbox.Links, clock: Clock = utc_now
+    uow_factory: UowFactory, cmd: Register, links: outbox.Links, clock: Clock | None = None
 ) -> tuple[Event, Registration]:
     """Register a person; the secret of their link is made here, once, and kept sealed in the log."""
     cmd = replace(cmd, registration_id=str(uuid.uuid4()), cancel_token=secrets.token_urlsafe(32))
@@ -179,7 +181,7 @@ async def register(
             organisation_id = cmd.organisation_id
             if organisation_id:
                 organisation_id = (await replica.active(uow.conn, organisation_id, "organisation_id")).id
-            registration = event.register(replace(cmd, organisation_id=organisation_id), clock())
+            registration = event.register(replace(cmd, organisation_id=organisation_id), (clock or utc_now)())
             await _save(uow, event, links)
         return event, registration
 
@@ -187,12 +189,17 @@ async def register(
 
 
 async def cancel_registration(
-    uow_factory: UowFactory, event_id: str, registration_id: str, by: CancelledBy, links: outbox.Links
+    uow_factory: UowFactory,
+    event_id: str,
+    registration_id: str,
+    by: CancelledBy,
+    links: outbox.Links,
+    clock: Clock | None = None,
 ) -> tuple[Event, bool]:
     async def attempt() -> tuple[Event, bool]:
         async with uow_factory() as uow:
             event = await _load(uow, event_id)
-            changed = event.cancel_registration(registration_id, by)
+            changed = event.cancel_registration(registration_id, by, (clock or utc_now)())
             await _save(uow, event, links)
         return event, changed
 
@@ -200,7 +207,7 @@ async def cancel_registration(
 
 
 async def cancel_by_token(
-    uow_factory: UowFactory, token: str, links: outbox.Links
+    uow_factory: UowFactory, token: str, links: outbox.Links, clock: Clock | None = None
 ) -> tuple[Event, Registration, bool]:
     """The personal link: the token names the registration; anything else is a 404, never a hint."""
 
@@ -213,7 +220,9 @@ async def cancel_by_token(
             registration = event.registration_by_token(token)
             if registration is None:
                 raise unknown_link()
-            changed = event.cancel_registration(registration.id, CancelledBy.PARTICIPANT)
+            changed = event.cancel_registration(
+                registration.id, CancelledBy.PARTICIPANT, (clock or utc_now)()
+            )
             await _save(uow, event, links)
         return event, registration, changed
 
@@ -225,7 +234,11 @@ def unknown_link() -> NotFound:
 
 
 async def erase_registration(
-    uow_factory: UowFactory, event_id: str, registration_id: str, links: outbox.Links
+    uow_factory: UowFactory,
+    event_id: str,
+    registration_id: str,
+    links: outbox.Links,
+    clock: Clock | None = None,
 ) -> Event:
     """Erase the person: the event says so, their key goes in the same transaction, and a place they
     held passes to the next in line."""
@@ -233,7 +246,7 @@ async def erase_registration(
     async def attempt() -> Event:
         async with uow_factory() as uow:
             event = await _load(uow, event_id)
-            event.erase_registration(registration_id)
+            event.erase_registration(registration_id, (clock or utc_now)())
             await _save(uow, event, links)
             await uow.vault.erase(uow.conn, registration_id)
         return event

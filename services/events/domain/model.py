@@ -15,6 +15,11 @@ Rules (German and English messages, since people read them):
 - registration only while published and (except for staff) until the deadline; one active registration
   per e-mail address; a place while places are free, else the waitlist;
 - a cancelled confirmed registration, or more places, promote the first on the waitlist at once;
+- once the event has begun, nobody moves up from the waitlist by itself (a notice "you have a place"
+  for something already running helps no one, and the first in line may not be there): a free place,
+  or one staff add at the door, goes to who is at the door: a waitlisted person checked in takes it, and
+  staff register a walk-in only onto a free place (a waitlist nobody moves up from would be a dead end);
+  the personal link no longer cancels;
 - attendance: only a confirmed registration of a published or completed event is checked in, from the
   event's day on (Berlin's calendar day); checking in twice changes nothing; a check-in can be undone; who
   was checked in keeps their registration (no cancellation) and an event with people checked in is not
@@ -345,6 +350,10 @@ class Event(Aggregate):
                 return registration
         return None
 
+    def begun(self, now: datetime) -> bool:
+        assert self.details is not None
+        return now >= self.details.starts_at
+
     def registration(self, registration_id: str) -> Registration:
         found = self.registrations.get(registration_id)
         if found is None:
@@ -375,7 +384,7 @@ class Event(Aggregate):
         if changed:
             self._record(_details_event(EventDetailsChanged, self.id, new, changed=changed))
 
-    def change_capacity(self, capacity: int) -> None:
+    def change_capacity(self, capacity: int, now: datetime) -> None:
         self._ensure_open("changed")
         valid_capacity(capacity)
         confirmed = len(self.confirmed)
@@ -389,7 +398,8 @@ class Event(Aggregate):
         self._record(
             EventCapacityChanged(event_id=self.id, capacity=capacity, previous_capacity=self.capacity)
         )
-        self._promote_while_free()
+        if not self.begun(now):
+            self._promote_while_free()
 
     def publish(self) -> None:
         if self.status == EventStatus.PUBLISHED:
@@ -460,6 +470,12 @@ class Event(Aggregate):
                 f"Sie sind mit dieser E-Mail-Adresse schon angemeldet und {where_de}. "
                 "Den Link zum Stornieren finden Sie in Ihrer Bestätigungs-E-Mail.",
             )
+        if self.begun(now) and self.free_places == 0:
+            raise DomainRuleViolation(
+                "The event has begun and every place is taken. Raise the number of places first.",
+                "Die Veranstaltung hat begonnen und alle Plätze sind vergeben. Bitte zuerst die Zahl der "
+                "Plätze erhöhen.",
+            )
         if not cmd.registration_id or not cmd.cancel_token:
             raise ValueError("a registration needs its id and the secret of its link")
         self._record(
@@ -474,7 +490,8 @@ class Event(Aggregate):
             )
         )
         ids = {"event_id": self.id, "registration_id": cmd.registration_id}
-        if self.free_places > 0 and not self.waitlist:
+        # at the door (begun, so a place is free) the walk-in takes it: who waited did not come to it
+        if self.begun(now) or (self.free_places > 0 and not self.waitlist):
             self._record(RegistrationConfirmed(**ids, organisation_id=cmd.organisation_id))
         else:
             position = len(self.waitlist) + 1
@@ -483,11 +500,19 @@ class Event(Aggregate):
             )
         return self.registrations[cmd.registration_id]
 
-    def cancel_registration(self, registration_id: str, by: CancelledBy) -> bool:
-        """Withdraw one registration; a freed place goes to the first in line. False if nothing changed."""
+    def cancel_registration(self, registration_id: str, by: CancelledBy, now: datetime) -> bool:
+        """Withdraw one registration; before the event begins a freed place goes to the first in line.
+        False if nothing changed."""
         registration = self.registration(registration_id)
         if not registration.active or self.status == EventStatus.CANCELLED:
             return False  # a link clicked twice, or the whole event is off anyway
+        if by == CancelledBy.PARTICIPANT and self.begun(now) and self.status == EventStatus.PUBLISHED:
+            raise DomainRuleViolation(
+                "The event has already begun, so the registration can no longer be cancelled here. "
+                "If something is wrong, please tell VIA.",
+                "Die Veranstaltung hat schon begonnen; hier lässt sich die Anmeldung nicht mehr "
+                "stornieren. Stimmt etwas nicht, sagen Sie bitte VIA Bescheid.",
+            )
         if self.status == EventStatus.COMPLETED:
             raise DomainRuleViolation(
                 "The event has taken place; its registrations stay as they are.",
@@ -510,17 +535,18 @@ class Event(Aggregate):
                 by=by,
             )
         )
-        self._promote_while_free()
+        if not self.begun(now):
+            self._promote_while_free()
         return True
 
-    def erase_registration(self, registration_id: str) -> None:
+    def erase_registration(self, registration_id: str, now: datetime) -> None:
         """Erase a person's data (the handler deletes their key in the same transaction). Someone still
         registered is cancelled first, so their place goes on; whoever is erased is told nothing more."""
         registration = self.registration(registration_id)
         if registration.erased:
             return
         if registration.active and self.status == EventStatus.PUBLISHED and not registration.attended:
-            self.cancel_registration(registration_id, CancelledBy.STAFF)  # who was there stays counted
+            self.cancel_registration(registration_id, CancelledBy.STAFF, now)  # who came stays counted
         self._record(RegistrationErased(event_id=self.id, registration_id=registration_id))
 
     def _promote_while_free(self) -> None:
@@ -552,14 +578,16 @@ class Event(Aggregate):
                 "Only people of a published or completed event are checked in.",
                 "Einlass gibt es nur bei veröffentlichten oder abgeschlossenen Veranstaltungen.",
             )
-        if registration.status == RegistrationStatus.WAITLISTED:
+        promote = registration.status == RegistrationStatus.WAITLISTED
+        if promote and (self.free_places == 0 or not self.begun(now)):
             raise DomainRuleViolation(
-                "This person is on the waitlist and has no place yet. Give the event more places to let "
-                "them in.",
-                "Diese Person steht auf der Warteliste und hat noch keinen Platz. Wer nachrücken soll, "
-                "bekommt einen Platz, wenn Sie die Zahl der Plätze erhöhen.",
+                "This person is on the waitlist and no place is free. Once the event has begun, raise "
+                "the number of places, then check them in: the new place is theirs.",
+                "Diese Person steht auf der Warteliste und es ist kein Platz frei. Sobald die "
+                "Veranstaltung begonnen hat: bitte die Zahl der Plätze erhöhen und sie dann einlassen, "
+                "der neue Platz ist ihrer.",
             )
-        if registration.status != RegistrationStatus.CONFIRMED:
+        if registration.status != RegistrationStatus.CONFIRMED and not promote:
             raise DomainRuleViolation(
                 "This registration is cancelled; only confirmed people are checked in.",
                 "Diese Anmeldung ist storniert; eingelassen werden nur bestätigte Personen.",
@@ -571,6 +599,14 @@ class Event(Aggregate):
             raise DomainRuleViolation(
                 f"Check-in opens on the day of the event ({day.isoformat()}).",
                 f"Der Einlass beginnt am Tag der Veranstaltung ({shown}).",
+            )
+        if promote:  # at the door, the free place goes to who is here (no notice: they are standing here)
+            self._record(
+                RegistrationPromoted(
+                    event_id=self.id,
+                    registration_id=registration_id,
+                    organisation_id=registration.organisation_id,
+                )
             )
         self._record(
             RegistrationAttended(

@@ -615,9 +615,12 @@ async def checkin_search(request: Request, event_id: str, runtime: RuntimeDep, _
 
 async def checkin_list(request: Request, runtime: Runtime, event_id: str, q: str) -> HTMLResponse:
     event = await load(runtime, event_id)
+    begun = local(event["starts_at"]) <= handlers.utc_now()
+    # once the event has begun, who waited and came takes a free place at the door: they are listed too
+    wanted_status = {"confirmed", "waitlisted"} if begun else {"confirmed"}
     async with read_transaction(runtime.engine) as conn:
-        people = [p for p in await queries.registrations_of(conn, event_id) if p["status"] == "confirmed"]
-    people.sort(key=lambda p: (p["name"].casefold(), p["id"]))
+        people = [p for p in await queries.registrations_of(conn, event_id) if p["status"] in wanted_status]
+    people.sort(key=lambda p: (p["status"] != "confirmed", p["name"].casefold(), p["id"]))
     wanted = " ".join(q.split()).casefold()
     lang = current_language(request)
     day = local(event["starts_at"]).date()
@@ -632,6 +635,8 @@ async def checkin_list(request: Request, runtime: Runtime, event_id: str, q: str
             "event": shown(event, lang),
             "people": people,
             "present": sum(1 for p in people if p["attended"]),
+            "confirmed": sum(1 for p in people if p["status"] == "confirmed"),
+            "free_places": event["free_places"],
             "q": q,
             "opens": checkin_opens(event),
             "open": event["status"] in ("published", "completed"),

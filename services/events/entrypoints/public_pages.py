@@ -215,6 +215,7 @@ async def link_page(
             "registration": registration,
             "status_label": label(registration["status"], lang) if registration["status"] else "",
             "action": f"{LINK}/{token}",
+            "begun": local(event["starts_at"]) <= handlers.utc_now(),
             "ended": local(event["ends_at"]) <= handlers.utc_now(),
             "own_feedback": own,
             "values": values or own or {"rating": "", "comment": ""},

@@ -10,11 +10,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.events import handlers
 from services.events.tests.conftest import seminar
 from services.events.tests.test_api import log_size, published, register
+from services.events.tests.test_public import ANONYMOUS, link_of
+from services.events.tests.test_public import person as public_person
 from shared.auth.principal import Role
 from shared.platform.natsserver import NatsServer
 from shared.testing import Tokens, eventually, stream_messages
@@ -45,13 +49,18 @@ def today(**changes: Any) -> dict[str, Any]:
 async def event_with_people(
     client: httpx.AsyncClient, people: int = 3, **changes: Any
 ) -> tuple[str, list[str]]:
-    """A published event of today with two places and `people` registered by staff (the third waits)."""
-    event = await published(client, **today(**changes))
+    """A published event of today with two places and `people` registered by staff before it began (the
+    third waits)."""
+    times = today(**changes)
+    event = await published(client, **times)
     ids = []
-    for n in range(1, people + 1):
-        response = await register(client, event["id"], n)
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["registration_id"])
+    before = datetime.fromisoformat(times["starts_at"]) - timedelta(hours=1)
+    with pytest.MonkeyPatch.context() as clock:
+        clock.setattr(handlers, "utc_now", lambda: before)
+        for n in range(1, people + 1):
+            response = await register(client, event["id"], n)
+            assert response.status_code == 201, response.text
+            ids.append(response.json()["registration_id"])
     return event["id"], ids
 
 
@@ -168,7 +177,10 @@ async def test_the_check_in_list_checks_in_by_plain_form_posts_and_filters_by_na
     page = await client.get(f"/veranstaltungen/{event_id}/einlass", headers=HTML)
     assert page.status_code == 200
     assert "Anwesend: 0 von 2 bestätigten" in page.text
-    assert set(rows(page.text)) == {"Person 1", "Person 2"}  # the waitlist is not at the door
+    listed = rows(page.text)
+    assert set(listed) == {"Person 1", "Person 2", "Person 3"}  # it has begun: who waits may come
+    assert "Warteliste" in listed["Person 3"] and "Kein Platz frei" in listed["Person 3"]
+    assert "Einlassen" not in listed["Person 3"] and "Freie Plätze: 0" in page.text
     assert 'name="viewport"' in page.text
 
     checked = await client.post(f"/veranstaltungen/{event_id}/einlass/{first}", headers=HTML)
@@ -238,7 +250,72 @@ async def test_an_erased_persons_check_in_stays_and_the_event_goes_on(client: ht
     undo = await client.delete(f"{url}/{first}/attendance")
     assert undo.status_code == 409 and "gelöscht" in undo.json()["message_de"]
     assert "erased" in undo.json()["message"]
-    moved = await client.post(f"{url}/{second}/cancel")  # the place of someone else still goes on
-    assert moved.status_code == 200, moved.text
+    freed = await client.post(f"{url}/{second}/cancel")  # the place of someone else still goes on
+    assert freed.status_code == 200, freed.text
+    came = await client.post(f"{url}/{waiting}/attendance")  # begun: who waited and came takes it
+    assert came.status_code == 200, came.text
     people = {p["id"]: p for p in (await client.get(url)).json()}
-    assert people[waiting]["status"] == "confirmed" and people[first]["attended"]
+    assert people[waiting]["status"] == "confirmed" and people[waiting]["attended"]
+    assert people[first]["attended"]
+
+
+async def test_once_begun_places_go_to_who_is_at_the_door(
+    client: httpx.AsyncClient, engine: AsyncEngine, nats_server: NatsServer
+) -> None:
+    event_id, (_first, second, waiting) = await event_with_people(client)
+    url = f"/events/{event_id}/registrations"
+    walk_in = await register(client, event_id, 4)
+    assert walk_in.status_code == 409 and "alle Plätze sind vergeben" in walk_in.json()["message_de"]
+    assert (await client.post(f"{url}/{second}/cancel")).status_code == 200
+    people = {p["id"]: p for p in (await client.get(url)).json()}
+    assert people[waiting]["status"] == "waitlisted"  # no promotion (and no notice) while it runs
+
+    page = await client.get(f"/veranstaltungen/{event_id}/einlass", headers=HTML)
+    assert "Freie Plätze: 1" in page.text and "Einlassen" in rows(page.text)["Person 3"]
+    checked = await client.post(f"/veranstaltungen/{event_id}/einlass/{waiting}", headers=HTML)
+    assert checked.status_code == 303
+    people = {p["id"]: p for p in (await client.get(url)).json()}
+    assert people[waiting]["status"] == "confirmed" and people[waiting]["attended"]
+
+    raised = await client.post(f"/events/{event_id}/capacity", json={"capacity": 3})
+    assert raised.status_code == 200, raised.text
+    assert (await register(client, event_id, 4)).status_code == 201  # the walk-in takes the new place
+    size = await log_size(engine)
+    assert (await register(client, event_id, 5)).status_code == 409  # full again: nobody waits for nothing
+    assert await log_size(engine) == size
+
+    async def door() -> list[tuple[str, dict[str, object]]]:
+        messages = await stream_messages(nats_server.url, "IKMO_EVENTS")
+        wanted = [
+            (h["ce-type"], json.loads(p))
+            for h, p in messages
+            if h["ce-type"].endswith(("promoted", "attended")) and json.loads(p)["registration_id"] == waiting
+        ]
+        return wanted if len(wanted) == 2 else []
+
+    assert [t for t, _ in await eventually(door)] == [  # the door's promotion reaches the bus, in order
+        "ikmo.events.registration.promoted",
+        "ikmo.events.registration.attended",
+    ]
+
+
+async def test_the_personal_link_cancels_nothing_once_the_event_has_begun(
+    client: httpx.AsyncClient, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = await published(client, **seminar())
+    signed_up = await client.post(
+        f"/oeffentlich/veranstaltungen/{event['id']}", data=public_person(1), headers=ANONYMOUS
+    )
+    assert signed_up.status_code == 303, signed_up.text
+    link = await link_of(client, "Person 1")
+    page = await client.get(link, headers=ANONYMOUS)
+    assert "Meine Anmeldung stornieren" in page.text  # before the start: the button is there
+
+    begun = datetime.fromisoformat(seminar()["starts_at"]) + timedelta(minutes=5)
+    monkeypatch.setattr(handlers, "utc_now", lambda: begun)
+    page = await client.get(link, headers=ANONYMOUS)
+    assert "Meine Anmeldung stornieren" not in page.text and "schon begonnen" in page.text
+    size = await log_size(engine)
+    posted = await client.post(link, headers=ANONYMOUS)  # an old tab, or a crafted post
+    assert posted.status_code == 303 and "schon begonnen" in flash_cookie(posted)
+    assert await log_size(engine) == size

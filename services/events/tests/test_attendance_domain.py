@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.events.domain.model import Event
-from services.events.tests.test_domain import PLAN, START, person, published, types
+from services.events.tests.test_domain import BEFORE, PLAN, START, person, published, types
 from shared.contracts.events import (
     CancelledBy,
     RegistrationAttendanceWithdrawn,
@@ -67,7 +67,7 @@ def test_only_confirmed_places_are_checked_in() -> None:
     with pytest.raises(DomainRuleViolation) as waiting:
         event.check_in("r3", ON_THE_DAY)
     assert "Warteliste" in waiting.value.message_de
-    event.cancel_registration("r2", CancelledBy.PARTICIPANT)  # r3 moves up and may come in now
+    event.cancel_registration("r2", CancelledBy.PARTICIPANT, ON_THE_DAY)  # r3 moves up and may come in now
     event.mark_saved()
     with pytest.raises(DomainRuleViolation) as cancelled:
         event.check_in("r2", ON_THE_DAY)
@@ -88,7 +88,7 @@ def test_nobody_is_checked_in_at_a_draft_or_cancelled_event_and_nobody_erased() 
         draft.check_in("r1", ON_THE_DAY)  # a draft has nobody registered
     erased = full_event()
     erased.complete(START + timedelta(hours=7))
-    erased.erase_registration("r1")
+    erased.erase_registration("r1", ON_THE_DAY)
     erased.mark_saved()
     with pytest.raises(DomainRuleViolation, match="erased"):
         erased.check_in("r1", START + timedelta(days=1))
@@ -113,10 +113,59 @@ def test_who_was_checked_in_keeps_the_place_and_the_event_is_completed_not_cance
     event.check_in("r1", ON_THE_DAY)
     event.mark_saved()
     with pytest.raises(DomainRuleViolation, match="undo it first"):
-        event.cancel_registration("r1", CancelledBy.PARTICIPANT)
+        event.cancel_registration("r1", CancelledBy.PARTICIPANT, ON_THE_DAY)
     with pytest.raises(DomainRuleViolation, match="took place"):
         event.cancel("zu spät")
-    event.erase_registration("r1")  # erasure always works; the attendance stays counted, r3 still waits
+    event.erase_registration(
+        "r1", ON_THE_DAY
+    )  # erasure always works; the attendance stays counted, r3 still waits
     assert types(event) == ["RegistrationErased"]
     assert event.registrations["r1"].status == RegistrationStatus.CONFIRMED
     assert event.waitlist == ["r3"] and len(event.attendees) == 1
+
+
+DURING = START + timedelta(minutes=30)
+
+
+def test_once_begun_nobody_moves_up_by_a_cancellation_and_the_link_cancels_nothing() -> None:
+    event = full_event()
+    with pytest.raises(DomainRuleViolation) as too_late:
+        event.cancel_registration("r2", CancelledBy.PARTICIPANT, DURING)
+    assert "schon begonnen" in too_late.value.message_de
+    assert event.pending_events == []
+    assert event.cancel_registration("r2", CancelledBy.STAFF, DURING)  # phoned in: staff take it off
+    assert types(event) == ["RegistrationCancelled"]  # no promotion notice for something running
+    assert event.waitlist == ["r3"] and event.free_places == 1
+    event.mark_saved()
+    event.change_capacity(3, DURING)  # more places at the door: they wait for who is here
+    assert types(event) == ["EventCapacityChanged"] and event.free_places == 2
+
+
+def test_at_the_door_a_waitlisted_person_takes_a_free_place_and_walk_ins_need_one() -> None:
+    event = full_event()
+    with pytest.raises(DomainRuleViolation) as full:
+        event.check_in("r3", DURING)
+    assert "kein Platz frei" in full.value.message_de
+    with pytest.raises(DomainRuleViolation) as no_place:
+        event.register(person(4, late=True), DURING)
+    assert "alle Plätze sind vergeben" in no_place.value.message_de
+    assert event.pending_events == []
+    event.change_capacity(4, DURING)
+    event.mark_saved()
+    assert event.check_in("r3", DURING)
+    assert types(event) == ["RegistrationPromoted", "RegistrationAttended"]
+    assert event.registrations["r3"].status == RegistrationStatus.CONFIRMED and event.waitlist == []
+    event.mark_saved()
+    event.register(person(4, late=True), DURING)  # a walk-in, registered by staff onto the last place
+    assert types(event) == ["RegistrationRecorded", "RegistrationConfirmed"]
+    assert event.free_places == 0
+
+
+def test_before_the_start_a_waitlisted_person_at_the_door_waits_for_the_waitlist_order() -> None:
+    event = full_event()
+    event.change_capacity(3, ON_THE_DAY)  # still before the start: r3, first in line, moves up
+    assert types(event) == ["EventCapacityChanged", "RegistrationPromoted"]
+    event.register(person(4), BEFORE)
+    event.mark_saved()
+    with pytest.raises(DomainRuleViolation, match="no place is free"):
+        event.check_in("r4", ON_THE_DAY)

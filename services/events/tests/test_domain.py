@@ -126,7 +126,11 @@ def test_draft_published_completed_or_cancelled() -> None:
         event.complete(START - timedelta(minutes=1))
     event.complete(START + timedelta(hours=7))
     assert event.status == EventStatus.COMPLETED
-    for refused in (lambda: event.cancel("zu spät"), event.publish, lambda: event.change_capacity(30)):
+    for refused in (
+        lambda: event.cancel("zu spät"),
+        event.publish,
+        lambda: event.change_capacity(30, BEFORE),
+    ):
         with pytest.raises(DomainRuleViolation):
             refused()
     cancelled = published()
@@ -171,7 +175,7 @@ def test_a_second_registration_of_the_same_address_is_refused_kindly() -> None:
     with pytest.raises(DomainRuleViolation) as waiting:
         event.register(person(4, email="person2@verein.example"), BEFORE)
     assert "stehen auf der Warteliste" in waiting.value.message_de
-    event.cancel_registration("r1", CancelledBy.PARTICIPANT)
+    event.cancel_registration("r1", CancelledBy.PARTICIPANT, BEFORE)
     event.register(person(5, email="person1@verein.example"), BEFORE)  # after cancelling: welcome again
     assert event.registrations["r5"].status == RegistrationStatus.WAITLISTED
 
@@ -200,7 +204,7 @@ def test_a_cancelled_place_goes_to_the_first_on_the_waitlist_at_once() -> None:
     for n in range(1, 6):
         event.register(person(n), BEFORE)
     event.mark_saved()
-    assert event.cancel_registration("r2", CancelledBy.PARTICIPANT)
+    assert event.cancel_registration("r2", CancelledBy.PARTICIPANT, BEFORE)
     assert event.pending_events == [
         RegistrationCancelled(
             event_id="e1",
@@ -212,12 +216,12 @@ def test_a_cancelled_place_goes_to_the_first_on_the_waitlist_at_once() -> None:
         RegistrationPromoted(event_id="e1", registration_id="r3", organisation_id=None),
     ]
     event.mark_saved()
-    event.cancel_registration("r5", CancelledBy.STAFF)  # a waiting one leaves: nobody moves up
+    event.cancel_registration("r5", CancelledBy.STAFF, BEFORE)  # a waiting one leaves: nobody moves up
     assert types(event) == ["RegistrationCancelled"]
-    assert not event.cancel_registration("r5", CancelledBy.STAFF)  # the link clicked twice
+    assert not event.cancel_registration("r5", CancelledBy.STAFF, BEFORE)  # the link clicked twice
     assert event.waitlist == ["r4"]
     with pytest.raises(NotFound):
-        event.cancel_registration("nobody", CancelledBy.STAFF)
+        event.cancel_registration("nobody", CancelledBy.STAFF, BEFORE)
 
 
 def test_more_places_promote_in_waitlist_order_and_fewer_than_confirmed_are_refused() -> None:
@@ -225,14 +229,14 @@ def test_more_places_promote_in_waitlist_order_and_fewer_than_confirmed_are_refu
     for n in range(1, 5):
         event.register(person(n), BEFORE)
     event.mark_saved()
-    event.change_capacity(3)
+    event.change_capacity(3, BEFORE)
     assert event.pending_events == [
         EventCapacityChanged(event_id="e1", capacity=3, previous_capacity=1),
         RegistrationPromoted(event_id="e1", registration_id="r2", organisation_id=None),
         RegistrationPromoted(event_id="e1", registration_id="r3", organisation_id=None),
     ]
     with pytest.raises(DomainRuleViolation, match="3 places are confirmed"):
-        event.change_capacity(2)
+        event.change_capacity(2, BEFORE)
 
 
 def test_notices_follow_what_was_decided() -> None:
@@ -246,7 +250,7 @@ def test_notices_follow_what_was_decided() -> None:
         (NoticeKind.WAITLIST, "r3", 2),
     ]
     event.mark_saved()
-    event.cancel_registration("r1", CancelledBy.PARTICIPANT)
+    event.cancel_registration("r1", CancelledBy.PARTICIPANT, BEFORE)
     assert [(n.kind, n.registration_id) for n in notices_for(event, event.pending_events)] == [
         (NoticeKind.CANCELLATION, "r1"),
         (NoticeKind.PROMOTION, "r2"),
@@ -264,14 +268,14 @@ def test_erasing_someone_with_a_place_passes_it_on_and_tells_them_nothing() -> N
     event.register(person(1), BEFORE)
     event.register(person(2), BEFORE)
     event.mark_saved()
-    event.erase_registration("r1")
-    event.erase_registration("r1")  # twice: nothing more
+    event.erase_registration("r1", BEFORE)
+    event.erase_registration("r1", BEFORE)  # twice: nothing more
     assert types(event) == ["RegistrationCancelled", "RegistrationPromoted", "RegistrationErased"]
     assert [(n.kind, n.registration_id) for n in notices_for(event, event.pending_events)] == [
         (NoticeKind.PROMOTION, "r2")
     ]  # no cancellation notice to the erased person
     event.mark_saved()
-    event.erase_registration("r2")  # after the event, or without a place: only the erasure
+    event.erase_registration("r2", BEFORE)  # after the event, or without a place: only the erasure
     assert types(event)[-1] == "RegistrationErased" and event.registrations["r2"].erased
 
 
@@ -280,8 +284,8 @@ def test_the_aggregate_rebuilt_from_its_events_is_the_same() -> None:
     event.publish()
     for n in range(1, 6):
         event.register(person(n, organisation_id="yaar"), BEFORE)
-    event.cancel_registration("r1", CancelledBy.PARTICIPANT)
-    event.change_capacity(3)
+    event.cancel_registration("r1", CancelledBy.PARTICIPANT, BEFORE)
+    event.change_capacity(3, BEFORE)
     rebuilt = Event.rebuild("e1", event.pending_events)
     assert rebuilt.version == event.version == len(event.pending_events)
     assert rebuilt.waitlist == event.waitlist == ["r5"]

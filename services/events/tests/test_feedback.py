@@ -76,7 +76,7 @@ def test_feedback_is_refused_before_the_end_and_from_who_did_not_come() -> None:
             event.give_feedback("r1", rating, comment, PARTICIPANT, AFTER)
         assert refused.value.field == field
     event.complete(AFTER)
-    event.erase_registration("r2")
+    event.erase_registration("r2", AFTER)
     with pytest.raises(DomainRuleViolation, match="erased"):
         event.give_feedback("r2", 4, None, STAFF, AFTER)
     assert types(event) == ["EventCompleted", "RegistrationErased"]
