@@ -276,10 +276,14 @@ def mailable(email: str) -> bool:
 
 def valid_person(cmd: Register) -> tuple[str, str, str | None]:
     name = _clean(cmd.name) or ""
-    if not NAME_MIN <= len(name) <= NAME_MAX:
+    if len(name) < NAME_MIN:
         raise InvalidInput(
-            "Please give your name.", "Bitte geben Sie Ihren Namen an (mindestens 2 Zeichen).", field="name"
+            f"Please give your name (at least {NAME_MIN} characters).",
+            f"Bitte geben Sie Ihren Namen an (mindestens {NAME_MIN} Zeichen).",
+            field="name",
         )
+    if len(name) > NAME_MAX:
+        raise _too_long("name", NAME_MAX)
     email = cmd.email.strip()
     if not mailable(email):
         raise InvalidInput(

@@ -98,7 +98,7 @@ async def calendar_feed(request: Request, runtime: RuntimeDep) -> Response:
     async with read_transaction(runtime.engine) as conn:
         items, _ = await queries.list_events(conn, queries.CalendarFilter(public_only=True), limit=10_000)
     base = links(runtime).public_url.rstrip("/")
-    body = ical.calendar(items, lambda e: f"{base}{PUBLIC}/{e['id']}")
+    body = ical.calendar(items, lambda e: f"{base}{PUBLIC}/{e['id']}", current_language(request))
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

@@ -191,12 +191,16 @@ def test_registration_only_while_published_and_before_the_deadline_except_for_st
     event.register(person(1, late=True), late)  # staff, on the phone
     for problem, field in (
         ({"name": "A"}, "name"),
+        ({"name": "Aylin " + "D" * 200}, "name"),  # too long is said so, not "please give your name"
         ({"email": "aylin.at.verein"}, "email"),
         ({"phone": "call me"}, "phone"),
     ):
         with pytest.raises(InvalidInput) as refused:
             event.register(person(9, **problem), BEFORE)
         assert refused.value.field == field
+        if problem.get("name", "").startswith("Aylin"):
+            assert "höchstens 200 Zeichen" in refused.value.message_de
+            assert "At most 200" in refused.value.message_en
 
 
 def test_a_cancelled_place_goes_to_the_first_on_the_waitlist_at_once() -> None:
