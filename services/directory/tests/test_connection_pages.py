@@ -37,6 +37,9 @@ async def test_mentoring_steps_on_the_page_take_a_day_and_a_reason(client: httpx
     page = (await client.get("/verzeichnis/begleitungen", headers=HTML)).text
     assert f'id="f-beginnen-{m["id"]}-on" name="on"' in page  # a day to choose, today unless changed
     assert f'id="f-beenden-{m["id"]}-reason" name="reason"' in page
+    hint = re.search(rf'<p class="hint" id="f-beenden-{m["id"]}-reason-hint">(.*?)</p>', page, re.S)
+    assert hint and "keine personenbezogenen Angaben" in hint.group(1)  # the reason goes onto the bus
+    assert f'aria-describedby="f-beenden-{m["id"]}-reason-hint"' in page
 
     begun = await client.post(f"{url}/beginnen", data={"on": "2026-03-01", "version": "1"}, headers=HTML)
     assert begun.status_code == 303

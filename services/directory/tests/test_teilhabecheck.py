@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 import httpx
@@ -108,6 +109,8 @@ async def test_the_teilhabecheck_pages(client: httpx.AsyncClient, tokens: Tokens
     )
     assert made.status_code == 303
     url = made.headers["location"]
+    fresh = (await client.get(url, headers=tbb)).text
+    assert re.search(r'<p class="hint" id="f-text-hint">[^<]*keine personenbezogenen Angaben', fresh)
     skipped = await client.post(f"{url}/phase/mo_talks/abschliessen", headers=tbb)
     assert skipped.status_code == 409 and "übersprungen" in skipped.text
     assert (
@@ -124,6 +127,7 @@ async def test_the_teilhabecheck_pages(client: httpx.AsyncClient, tokens: Tokens
     page = (await client.get(url, headers=tbb)).text
     assert "Drei MO im Kiez" in page and "Beratung auf Arabisch" in page and "offen" in page
     assert 'aria-current="step"' in page and "Schriftliche Empfehlungen" in page
+    assert re.search(r'<p class="hint" id="f-recommendation-hint">[^<]*keine personenbezogenen', page)
     as_via = await client.post(f"{url}/befund", data={"text": "nicht erlaubt"}, headers=html)
     assert as_via.status_code == 403
 
