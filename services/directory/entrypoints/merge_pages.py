@@ -70,17 +70,25 @@ async def _choose(
     status: int = 200,
 ) -> HTMLResponse:
     organisation = await load(runtime, organisation_id)
+    # An archived duplicate may be merged away too (someone archived it instead of merging): offered,
+    # marked; one merged already is not (it lives on in its survivor).
+    everyone = queries.OrganisationFilter(include_archived=True)
     async with read_transaction(runtime.engine) as conn:
-        active, _ = await queries.list_organisations(conn, queries.OrganisationFilter(), 100_000)
+        found, _ = await queries.list_organisations(conn, everyone, 100_000)
     kind = OrganisationKind(organisation["kind"])
-    others = [o for o in active if o["id"] != organisation_id and mergeable_kinds(kind, o["kind"])]
+    others = [
+        o
+        for o in found
+        if o["id"] != organisation_id and o["merged_into"] is None and mergeable_kinds(kind, o["kind"])
+    ]
     likely = likely_duplicates(organisation["name"], [(o["id"], o["name"]) for o in others])
     by_id = {o["id"]: o for o in others}
     lang = current_language(request)
+    archived = translations(lang, (LOCALE_DIR,)).gettext("archived")
     context = {
         "organisation": organisation,
         "likely": [by_id[i] for i in likely],
-        "others": [(o["id"], o["name"]) for o in others],
+        "others": [(o["id"], f"{o['name']} ({archived})" if o["archived"] else o["name"]) for o in others],
         "errors": errors or [],
         "label": lambda value: label(value, lang),
         "labels": lambda values: ", ".join(label(v, lang) for v in values),

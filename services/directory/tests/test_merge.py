@@ -371,6 +371,27 @@ async def test_the_merge_pages_compare_both_records_first(client: httpx.AsyncCli
     assert "Profil bearbeiten" not in gone and f"/verzeichnis/{duplicate['id']}/zusammenfuehren" not in gone
 
 
+async def test_the_choice_offers_an_archived_duplicate_but_not_one_merged_already(
+    client: httpx.AsyncClient,
+) -> None:
+    survivor = await org(client, "Frauenzentrum Al-Nadi e.V.")
+    archived = await org(client, "Frauenzentrum Al Nadi")  # archived instead of merged, some time ago
+    assert (await client.post(f"/organisations/{archived['id']}/archive", json={})).status_code == 200
+    merged = await org(client, "Frauenzentrum AlNadi")
+    merging = await client.post(f"/organisations/{survivor['id']}/merge", json={"absorbed_id": merged["id"]})
+    assert merging.status_code == 200, merging.text
+
+    choose = (await client.get(f"/verzeichnis/{survivor['id']}/zusammenfuehren", headers=HTML)).text
+    likely = choose.split("Einträge mit ähnlichem Namen")[1].split("Ein anderer Eintrag")[0]
+    assert f"dublette={archived['id']}" in likely and "Frauenzentrum Al Nadi</a> (archiviert)" in likely
+    assert f'value="{archived["id"]}"' in choose and "Frauenzentrum Al Nadi (archiviert)" in choose
+    assert merged["id"] not in choose  # it lives on in the survivor already
+    compare = await client.get(
+        f"/verzeichnis/{survivor['id']}/zusammenfuehren", params={"dublette": archived["id"]}, headers=HTML
+    )
+    assert compare.status_code == 200 and 'name="absorbed_id"' in compare.text  # it can be merged
+
+
 async def test_no_double_membership_through_a_merged_duplicate(client: httpx.AsyncClient) -> None:
     survivor = await org(client, "Kurdisches Kulturzentrum e.V.")
     duplicate = await org(client, "Kurdisches Kulturzentrum")
