@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.events.app import build_app
@@ -164,26 +166,36 @@ def seminar(**changes: Any) -> dict[str, Any]:
     return {**body, **changes}
 
 
-@pytest.fixture
-async def directory_and_events(
-    tmp_path: Path, nats_server: NatsServer, engine: AsyncEngine, tokens: Tokens
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
-    """A real directory and this events service on one nats-server, both called as an admin (as `ikmo up`
-    loads the demo data): the directory's organisations reach the events service over the bus."""
+@asynccontextmanager
+async def directory_beside_events(
+    tmp_path: Path, nats_url: str, engine: AsyncEngine, headers: dict[str, str]
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, FastAPI]]:
+    """A real directory and this events service on one nats-server, both called with `headers`: the
+    directory's organisations reach the events service over the bus. Yields both clients and the events
+    app (its consumers' stats)."""
     from services.directory.app import build_app as build_directory
 
-    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url)
+    settings = Settings(data_dir=tmp_path, nats_url=nats_url)
     directory_app = build_directory(settings, database_url=f"sqlite+aiosqlite:///{tmp_path / 'directory.db'}")
     events_app = build_app(settings, engine=engine)
-    admin = tokens.headers(Role.ADMIN)
     async with (
         directory_app.router.lifespan_context(directory_app),
         events_app.router.lifespan_context(events_app),
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=directory_app), base_url="http://directory", headers=admin
+            transport=httpx.ASGITransport(app=directory_app), base_url="http://directory", headers=headers
         ) as directory,
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=events_app), base_url="http://events", headers=admin
+            transport=httpx.ASGITransport(app=events_app), base_url="http://events", headers=headers
         ) as events,
     ):
+        yield directory, events, events_app
+
+
+@pytest.fixture
+async def directory_and_events(
+    tmp_path: Path, nats_server: NatsServer, engine: AsyncEngine, tokens: Tokens
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """Both services called as an admin (as `ikmo up` loads the demo data)."""
+    admin = tokens.headers(Role.ADMIN)
+    async with directory_beside_events(tmp_path, nats_server.url, engine, admin) as (directory, events, _):
         yield directory, events

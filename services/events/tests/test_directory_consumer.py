@@ -11,21 +11,17 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.directory.app import build_app as build_directory
 from services.events import replica
-from services.events.app import build_app as build_events
 from services.events.entrypoints.consumers import on_directory_event
-from services.events.tests.conftest import seminar
+from services.events.tests.conftest import directory_beside_events, seminar
 from shared.auth.principal import Role
 from shared.bus.cloudevents import ReceivedEvent
 from shared.db import read_transaction, write_transaction
 from shared.platform.natsserver import NatsServer
-from shared.settings import Settings
 from shared.testing import Tokens, eventually
 
 ORG = {"kind": "mo", "legal_form": "e_v", "districts": ["neukoelln"]}
@@ -34,19 +30,11 @@ ORG = {"kind": "mo", "legal_form": "e_v", "districts": ["neukoelln"]}
 async def test_organisations_arrive_from_the_directory_and_archiving_follows(
     tmp_path: Path, nats_server: NatsServer, engine: AsyncEngine, tokens: Tokens
 ) -> None:
-    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url)
-    directory_app = build_directory(settings, database_url=f"sqlite+aiosqlite:///{tmp_path / 'directory.db'}")
-    events_app = build_events(settings, engine=engine)
     via = tokens.headers(Role.VIA)
-    async with (
-        directory_app.router.lifespan_context(directory_app),
-        events_app.router.lifespan_context(events_app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=directory_app), base_url="http://directory", headers=via
-        ) as directory,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=events_app), base_url="http://events", headers=via
-        ) as events,
+    async with directory_beside_events(tmp_path, nats_server.url, engine, via) as (
+        directory,
+        events,
+        events_app,
     ):
         yaar = (await directory.post("/organisations", json={**ORG, "name": "Yaar e.V."})).json()
         old = (await directory.post("/organisations", json={**ORG, "name": "Alter Verein e.V."})).json()
@@ -79,19 +67,11 @@ async def test_organisations_arrive_from_the_directory_and_archiving_follows(
 async def test_a_merge_in_the_directory_is_followed_over_the_bus(
     tmp_path: Path, nats_server: NatsServer, engine: AsyncEngine, tokens: Tokens
 ) -> None:
-    settings = Settings(data_dir=tmp_path, nats_url=nats_server.url)
-    directory_app = build_directory(settings, database_url=f"sqlite+aiosqlite:///{tmp_path / 'directory.db'}")
-    events_app = build_events(settings, engine=engine)
     via = tokens.headers(Role.VIA)
-    async with (
-        directory_app.router.lifespan_context(directory_app),
-        events_app.router.lifespan_context(events_app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=directory_app), base_url="http://directory", headers=via
-        ) as directory,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=events_app), base_url="http://events", headers=via
-        ) as events,
+    async with directory_beside_events(tmp_path, nats_server.url, engine, via) as (
+        directory,
+        events,
+        _app,
     ):
         yaar = (await directory.post("/organisations", json={**ORG, "name": "Yaar e.V."})).json()
         twin = (await directory.post("/organisations", json={**ORG, "name": "Yaar (doppelt)"})).json()
