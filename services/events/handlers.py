@@ -32,8 +32,8 @@ from services.events.domain.commands import (
     OrganisationRef,
     Register,
 )
-from services.events.domain.model import Event, Registration, plan_of, token_hash
-from services.events.domain.notices import notices_for
+from services.events.domain.model import AlreadyRegistered, Event, Registration, plan_of, token_hash
+from services.events.domain.notices import NoticeDue, NoticeKind, notices_for
 from shared.contracts.events import CancelledBy, FeedbackBy
 from shared.db import queue_behind
 from shared.errors import ConcurrencyError, InvalidInput, NotFound
@@ -186,6 +186,35 @@ async def register(
         return event, registration
 
     return await retrying(attempt)
+
+
+async def register_or_remind(
+    uow_factory: UowFactory, cmd: Register, links: outbox.Links, clock: Clock | None = None
+) -> tuple[Event, Registration | None]:
+    """The public form: like `register`, but a person registered already is not told so on the screen
+    (that would tell anyone who types an address whether its owner comes). They get an e-mail with their
+    link instead, at most one per `REMINDER_PAUSE`, and the caller answers as for a new registration.
+    None instead of the registration means: nothing was appended."""
+    try:
+        return await register(uow_factory, cmd, links, clock)
+    except AlreadyRegistered as already:
+        async with uow_factory() as uow:
+            event = await _load(uow, cmd.event_id)
+            await _remind(uow, event, already.registration_id, links)
+        return event, None
+
+
+async def _remind(uow: UnitOfWork, event: Event, registration_id: str, links: outbox.Links) -> None:
+    """The "already registered" notice, unless one went out lately (a brake on mail bombing) or the
+    registration ended in between."""
+    kind = NoticeKind.ALREADY_REGISTERED
+    registration = event.registrations[registration_id]
+    if not registration.active or registration.erased:
+        return
+    if await outbox.sent_lately(uow.conn, registration_id, kind, utc_now() - outbox.REMINDER_PAUSE):
+        return
+    position = event.waitlist.index(registration_id) + 1 if registration_id in event.waitlist else None
+    await outbox.write(uow, event, [NoticeDue(kind, registration_id, position)], links)
 
 
 async def cancel_registration(

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.events.domain.model import Event, Registration
 from services.events.domain.notices import NoticeDue, NoticeKind
 from services.events.labels import label, timespan
+from shared.contracts.events import RegistrationStatus
 from shared.personal import ERASED
 from shared.store.uow import UnitOfWork
 from shared.vault import Vault
@@ -62,13 +63,15 @@ class NoticeStatus(StrEnum):
     DROPPED = "dropped"  # the person was erased before it went out
 
 
-SUBJECTS = {
-    NoticeKind.CONFIRMATION: "Anmeldebestätigung: {title}",
-    NoticeKind.WAITLIST: "Warteliste: {title}",
-    NoticeKind.PROMOTION: "Ein Platz ist frei geworden – Sie sind dabei: {title}",
-    NoticeKind.CANCELLATION: "Stornierung bestätigt: {title}",
-    NoticeKind.EVENT_CANCELLED: "Abgesagt: {title}",
+SUBJECTS = {  # both languages, since a mail client shows the subject before anyone opens the English part
+    NoticeKind.CONFIRMATION: "Anmeldebestätigung / Registration confirmed: {title}",
+    NoticeKind.WAITLIST: "Warteliste / Waitlist: {title}",
+    NoticeKind.PROMOTION: "Ein Platz ist frei – Sie sind dabei / A place for you: {title}",
+    NoticeKind.CANCELLATION: "Stornierung bestätigt / Cancellation confirmed: {title}",
+    NoticeKind.EVENT_CANCELLED: "Abgesagt / Cancelled: {title}",
+    NoticeKind.ALREADY_REGISTERED: "Sie sind schon angemeldet / You are registered already: {title}",
 }
+REMINDER_PAUSE = timedelta(minutes=15)  # at most one "already registered" mail per person in this time
 
 _LEAD_DE = {
     NoticeKind.CONFIRMATION: "vielen Dank für Ihre Anmeldung. Ihr Platz ist bestätigt.",
@@ -82,6 +85,9 @@ _LEAD_DE = {
     NoticeKind.CANCELLATION: "Ihre Anmeldung ist storniert. Schade, dass Sie nicht dabei sein können.",
     NoticeKind.EVENT_CANCELLED: "leider müssen wir die folgende Veranstaltung absagen. Ihre Anmeldung "
     "ist damit hinfällig; Sie müssen nichts weiter tun.",
+    NoticeKind.ALREADY_REGISTERED: "mit Ihrer E-Mail-Adresse wurde das Anmeldeformular noch einmal "
+    "ausgefüllt. Sie sind schon angemeldet und {state_de}; eine zweite Anmeldung braucht es nicht. Waren Sie "
+    "das nicht, können Sie diese E-Mail übergehen.",
 }
 _LEAD_EN = {
     NoticeKind.CONFIRMATION: "thank you for registering. Your place is confirmed.",
@@ -94,8 +100,16 @@ _LEAD_EN = {
     NoticeKind.CANCELLATION: "your registration is cancelled. We are sorry you cannot come.",
     NoticeKind.EVENT_CANCELLED: "unfortunately we have to cancel the following event. Your registration "
     "lapses with it; there is nothing you need to do.",
+    NoticeKind.ALREADY_REGISTERED: "the registration form was filled in again with your e-mail address. "
+    "You are registered already and {state_en}; there is no need to register twice. If this was not you, "
+    "you can ignore this e-mail.",
 }
-WITH_LINK = {NoticeKind.CONFIRMATION, NoticeKind.WAITLIST, NoticeKind.PROMOTION}
+WITH_LINK = {
+    NoticeKind.CONFIRMATION,
+    NoticeKind.WAITLIST,
+    NoticeKind.PROMOTION,
+    NoticeKind.ALREADY_REGISTERED,
+}
 
 
 @dataclass(frozen=True)
@@ -131,11 +145,16 @@ def compose(event: Event, registration: Registration, due: NoticeDue, links: Lin
     title = event.details.title
     subject = SUBJECTS[due.kind].format(title=title)
     position = due.position or 0
+    if registration.status == RegistrationStatus.WAITLISTED:
+        state_de = f"stehen auf Platz {position} der Warteliste"
+        state_en = f"are number {position} on the waitlist"
+    else:
+        state_de, state_en = "haben einen bestätigten Platz", "have a confirmed place"
     link = links.cancel(registration.cancel_token) if due.kind in WITH_LINK else None
     german = [
         f"Guten Tag {registration.name},",
         "",
-        _LEAD_DE[due.kind].format(position=position),
+        _LEAD_DE[due.kind].format(position=position, state_de=state_de),
         "",
         f"Veranstaltung: {title}",
         f"Wann: {when(event, 'de')}",
@@ -144,7 +163,7 @@ def compose(event: Event, registration: Registration, due: NoticeDue, links: Lin
     english = [
         f"Hello {registration.name},",
         "",
-        _LEAD_EN[due.kind].format(position=position),
+        _LEAD_EN[due.kind].format(position=position, state_en=state_en),
         "",
         f"Event: {title}",
         f"When: {when(event, 'en')}",
@@ -191,6 +210,20 @@ async def write(uow: UnitOfWork, event: Event, due: list[NoticeDue], links: Link
     if rows:
         await uow.conn.execute(insert(notices), rows)
     return ids
+
+
+async def sent_lately(conn: AsyncConnection, registration_id: str, kind: NoticeKind, since: datetime) -> bool:
+    """Whether a notice of this kind went to this registration after `since` (a brake on repeats)."""
+    query = (
+        select(notices.c.id)
+        .where(
+            notices.c.registration_id == registration_id,
+            notices.c.kind == str(kind),
+            notices.c.created_at > since,
+        )
+        .limit(1)
+    )
+    return (await conn.execute(query)).first() is not None
 
 
 def _json(value: Any) -> str:

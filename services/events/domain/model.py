@@ -130,6 +130,16 @@ class Registration:
         return self.status in (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 
 
+class AlreadyRegistered(DomainRuleViolation):
+    """The same person (by e-mail address) holds an active registration already. Staff see the 409; the
+    public form answers as for any registration and reminds the person by e-mail instead, so the form
+    never tells a stranger who is registered."""
+
+    def __init__(self, registration_id: str, message_en: str, message_de: str) -> None:
+        super().__init__(message_en, message_de)
+        self.registration_id = registration_id
+
+
 def local_day(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TIME).date()
 
@@ -468,7 +478,8 @@ class Event(Aggregate):
                 if existing.status == RegistrationStatus.CONFIRMED
                 else ("are on the waitlist", "stehen auf der Warteliste")
             )
-            raise DomainRuleViolation(
+            raise AlreadyRegistered(
+                existing.id,
                 f"You are already registered with this e-mail address and {where_en}. "
                 "Your confirmation e-mail has the link to cancel.",
                 f"Sie sind mit dieser E-Mail-Adresse schon angemeldet und {where_de}. "

@@ -27,6 +27,7 @@ class NoticeKind(StrEnum):
     PROMOTION = "promotion"  # a place became free: it is yours
     CANCELLATION = "cancellation"  # your registration was cancelled
     EVENT_CANCELLED = "event_cancelled"  # the event will not take place
+    ALREADY_REGISTERED = "already_registered"  # someone used the public form again: your link, once more
 
 
 @dataclass(frozen=True)

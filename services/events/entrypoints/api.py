@@ -392,11 +392,8 @@ async def list_registrations(event_id: str, runtime: RuntimeDep, _: ViaStaff) ->
         return await queries.registrations_of(conn, event_id)
 
 
-async def register_person(
-    runtime: Runtime, request: Request, event_id: str, body: RegistrationIn, late: bool
-) -> dict[str, Any]:
-    """Shared by the API and the public form: register, and say what it led to."""
-    cmd = Register(
+def register_command(event_id: str, body: RegistrationIn, late: bool) -> Register:
+    return Register(
         event_id=event_id,
         name=body.name,
         email=body.email,
@@ -404,6 +401,14 @@ async def register_person(
         organisation_id=body.organisation_id,
         late=late,
     )
+
+
+async def register_person(
+    runtime: Runtime, request: Request, event_id: str, body: RegistrationIn, late: bool
+) -> dict[str, Any]:
+    """Shared by the API and the staff page: register, and say what it led to (staff may know who is
+    registered, so a second registration of the same person is a 409 naming it)."""
+    cmd = register_command(event_id, body, late)
     event, registration = await handlers.register(runtime.uow, cmd, links(runtime))
     wake_dispatcher(request)
     position = event.waitlist.index(registration.id) + 1 if registration.id in event.waitlist else None
@@ -413,6 +418,14 @@ async def register_person(
         "waitlist_position": position,
         "event": await read_event(runtime, event_id),
     }
+
+
+async def register_or_remind(runtime: Runtime, request: Request, event_id: str, body: RegistrationIn) -> None:
+    """The public form: whatever it led to is told by e-mail only, so the page says the same to everyone
+    (a person registered already gets a reminder with their link)."""
+    cmd = register_command(event_id, body, late=False)
+    await handlers.register_or_remind(runtime.uow, cmd, links(runtime))
+    wake_dispatcher(request)
 
 
 @router.post(

@@ -63,6 +63,7 @@ NOTICE_KINDS = {
     "promotion": N_("Moved up"),
     "cancellation": N_("Cancellation"),
     "event_cancelled": N_("Event cancelled"),
+    "already_registered": N_("Reminder: registered already"),
 }
 NOTICE_STATUSES = {
     "pending": N_("waiting to be sent"),

@@ -23,7 +23,7 @@ from services.events.entrypoints.api import (
     certificate_response,
     links,
     record_feedback,
-    register_person,
+    register_or_remind,
     wake_dispatcher,
 )
 from services.events.entrypoints.forms import options, shown
@@ -164,29 +164,21 @@ async def register_publicly(request: Request, event_id: str, runtime: RuntimeDep
                 "Bitte wählen Sie Ihre Organisation aus der Liste (oder keine).",
                 field="organisation_id",
             )
-        result = await register_person(runtime, request, event_id, body, late=False)
+        await register_or_remind(runtime, request, event_id, body)
     except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
         fresh = await public_event(runtime, event_id)
         return await event_page(request, runtime, fresh, values, errors_of(problem), status_of(problem))
-    if result["status"] == "confirmed":
-        flash(
-            request,
-            "success",
-            "Thank you! Your place is confirmed. You will get an e-mail with all details and the link to "
-            "cancel.",
-            message_de="Vielen Dank! Ihr Platz ist bestätigt. Sie bekommen eine E-Mail mit allen Angaben "
-            "und dem Link zum Stornieren.",
-        )
-    else:
-        n = result["waitlist_position"]
-        flash(
-            request,
-            "info",
-            f"Thank you! The event is fully booked: you are number {n} on the waitlist. If a place becomes "
-            "free, you move up automatically and get an e-mail.",
-            message_de=f"Vielen Dank! Die Veranstaltung ist ausgebucht: Sie stehen auf Platz {n} der "
-            "Warteliste. Wird ein Platz frei, rücken Sie automatisch nach und bekommen eine E-Mail.",
-        )
+    # the same words whether the place is confirmed, on the waitlist or was registered before: the page
+    # must not tell a stranger typing someone's address whether that person comes; the e-mail tells them
+    flash(
+        request,
+        "success",
+        "Thank you! We have sent you an e-mail saying whether your place is confirmed or you are on the "
+        "waitlist, with the link to cancel. No e-mail within a few minutes? Please look in your spam folder.",
+        message_de="Vielen Dank! Wir haben Ihnen eine E-Mail geschickt: Darin steht, ob Ihr Platz bestätigt "
+        "ist oder Sie auf der Warteliste stehen, und der Link zum Stornieren. Keine E-Mail in den nächsten "
+        "Minuten? Bitte sehen Sie auch im Spam-Ordner nach.",
+    )
     return RedirectResponse(f"{PUBLIC}/{event['id']}", status_code=303)
 
 

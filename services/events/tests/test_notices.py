@@ -121,7 +121,7 @@ async def test_with_a_mail_server_each_notice_is_sent_once(engine: AsyncEngine, 
     assert sender == "via@example.org" and recipients == ["aylin1@verein.example"]
     mail = email.message_from_bytes(data, policy=email.policy.default)
     assert mail["To"] == "Aylin Demir 1 <aylin1@verein.example>"  # a plain name needs no quotes
-    assert mail["Subject"] == "Warteliste: Projektmanagement für Vereine"
+    assert mail["Subject"] == "Warteliste / Waitlist: Projektmanagement für Vereine"
     body = mail.get_content()
     assert "Sie stehen auf Platz 1 der Warteliste" in body and "you are number 1 on the waitlist" in body
     assert "http://events.test/oeffentlich/anmeldung/" in body

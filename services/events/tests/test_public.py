@@ -18,6 +18,7 @@ from services.events.tests.conftest import Directory, seminar
 from shared.telemetry import JsonLogFormatter
 
 ANONYMOUS = {"Authorization": "", "Accept": "text/html"}
+THANKS = "Vielen Dank! Wir haben Ihnen eine E-Mail geschickt"
 
 
 @pytest.fixture(autouse=True)
@@ -113,20 +114,42 @@ async def test_registering_publicly_with_mistakes_then_until_full_then_twice(
     ok = await client.post(url, data=person(1, organisation_id=listed), headers=ANONYMOUS)
     assert ok.status_code == 303
     confirmed = await client.get(ok.headers["location"], headers=ANONYMOUS)
-    assert "Ihr Platz ist bestätigt" in confirmed.text
+    assert THANKS in confirmed.text
     assert "Auf die Warteliste setzen" in confirmed.text  # now full: the form says where it leads
+    assert "Ihr Platz ist bestätigt" in (await newest_notice_to(client, "p1@"))["body"]
     waiting = await client.post(url, data=person(2), headers=ANONYMOUS)
-    assert (
-        "Sie stehen auf Platz 1 der Warteliste"
-        in (await client.get(waiting.headers["location"], headers=ANONYMOUS)).text
-    )
+    assert THANKS in (await client.get(waiting.headers["location"], headers=ANONYMOUS)).text
+    assert "Platz 1 der Warteliste" in (await newest_notice_to(client, "p2@"))["body"]
+
+    # the same address again: the page says what it says to everyone, the person gets their link again
+    before = (await client.get(f"/events/{event['id']}")).json()["version"]
     twice = await client.post(url, data=person(3, email="P2@Verein.example"), headers=ANONYMOUS)
-    assert twice.status_code == 409 and "schon angemeldet und stehen auf der Warteliste" in twice.text
+    assert twice.status_code == 303
+    assert THANKS in (await client.get(twice.headers["location"], headers=ANONYMOUS)).text
+    assert (await client.get(f"/events/{event['id']}")).json()["version"] == before  # nothing appended
+    reminder = await newest_notice_to(client, "p2@")
+    assert reminder["kind"] == "already_registered" and "Person 2" in reminder["recipient"]
+    assert "schon angemeldet und stehen auf Platz 1 der Warteliste" in reminder["body"]
+    assert "/oeffentlich/anmeldung/" in reminder["body"]  # their own link, to cancel if need be
+    # a third try within the pause: still the same page, but no second mail (no mail bombing by form)
+    again = await client.post(url, data=person(2), headers=ANONYMOUS)
+    assert again.status_code == 303
+    kinds = [n["kind"] for n in (await client.get("/notices")).json() if "p2@" in n["recipient"]]
+    assert sorted(kinds) == ["already_registered", "waitlist"]
+    # staff, who may see who is registered, are told plainly
+    staff = await client.post(
+        f"/events/{event['id']}/registrations", json={"name": "Person 4", "email": "p1@verein.example"}
+    )
+    assert staff.status_code == 409 and "schon angemeldet" in staff.json()["message_de"]
     people = (await client.get(f"/events/{event['id']}/registrations")).json()
     assert [(p["name"], p["status"], p["organisation_name"]) for p in people] == [
         ("Person 1", "confirmed", "Offener Verein e.V."),
         ("Person 2", "waitlisted", None),
     ]
+
+
+async def newest_notice_to(client: httpx.AsyncClient, address: str) -> dict:  # type: ignore[type-arg]
+    return next(n for n in (await client.get("/notices")).json() if address in n["recipient"])
 
 
 async def test_the_personal_link_cancels_and_the_next_one_moves_up(client: httpx.AsyncClient) -> None:
