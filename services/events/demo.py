@@ -331,4 +331,21 @@ async def load_demo(client: httpx.AsyncClient) -> int:
                 (
                     await client.put(f"{url}/registrations/{registration_id}/feedback", json=answer)
                 ).raise_for_status()
+    await _registers_twice(client)
     return len(planned)
+
+
+async def _registers_twice(client: httpx.AsyncClient) -> None:
+    """Someone on a waitlist forgot and fills in the public form again: the page thanks them as anyone,
+    and the notices show the reminder with their link (the staff page "Benachrichtigungen")."""
+    full = next(e for e in (await client.get("/events")).json()["items"] if e["waitlisted"])
+    waiting = [
+        r["name"]
+        for r in (await client.get(f"/events/{full['id']}/registrations")).json()
+        if r["status"] == "waitlisted"
+    ]
+    name, email, _ = next(p for p in PEOPLE if p[0] == waiting[-1])
+    form = {"name": name, "email": email, "privacy_consent": "true"}
+    answer = await client.post(f"/oeffentlich/veranstaltungen/{full['id']}", data=form)
+    if answer.status_code != 303:
+        raise RuntimeError(f"the demo's second registration was answered {answer.status_code}")
