@@ -14,6 +14,11 @@ class IkmoError(Exception):
         self.message_en = message_en
         self.message_de = message_de or message_en
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the response carries besides the body (none but for a few errors)."""
+        return {}
+
 
 class NotFound(IkmoError):
     """An aggregate or record that does not exist (HTTP 404)."""
@@ -66,8 +71,18 @@ class TooManyRequests(IkmoError):
     code = "too_many_requests"
 
     def __init__(self, retry_after: int) -> None:
+        if retry_after < 120:
+            wait_en, wait_de = f"{retry_after} seconds", f"{retry_after} Sekunden"
+        else:  # "in 600 seconds" makes a person count; whole minutes, rounded up, do not
+            minutes = -(-retry_after // 60)
+            wait_en, wait_de = f"{minutes} minutes", f"{minutes} Minuten"
         super().__init__(
-            f"Too many requests. Please try again in {retry_after} seconds.",
-            f"Zu viele Anfragen. Bitte versuchen Sie es in {retry_after} Sekunden noch einmal.",
+            f"Too many requests from your address in a short time. Please try again in {wait_en}.",
+            f"Zu viele Anfragen von Ihrer Adresse in kurzer Zeit. Bitte versuchen Sie es in {wait_de} "
+            "noch einmal.",
         )
         self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}  # seconds, for browsers, scripts and proxies

@@ -84,4 +84,4 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, InvalidInput):
             field = exc.field or "request"
             body["fields"] = [{"field": field, "message": exc.message_en, "message_de": exc.message_de}]
-        return JSONResponse(status_code=exc.status_code, content=body)
+        return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)

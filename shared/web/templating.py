@@ -378,12 +378,14 @@ def install_web(app: FastAPI, config: WebConfig) -> Web:
             if wants_html(request):
                 return RedirectResponse(web.login_url(str(request.url)), status_code=303)
         if wants_html(request):
-            return await web.render(request, "error.html", {"error": exc}, status_code=exc.status_code)
+            return await web.render(
+                request, "error.html", {"error": exc}, status_code=exc.status_code, headers=exc.headers
+            )
         if json_handler is not None:
             result = json_handler(request, exc)
             return await result if inspect.isawaitable(result) else result
         body = {"error": exc.code, "message": exc.message_en, "message_de": exc.message_de}
-        return JSONResponse(status_code=exc.status_code, content=body)
+        return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)
 
     app.add_exception_handler(IkmoError, ikmo_error)
     return web

@@ -21,3 +21,15 @@ def test_a_window_per_address_and_the_time_to_wait() -> None:
     assert "30 Sekunden" in refused.value.message_de
     now[0] = 160.0  # the first three have left the window
     limiter.hit("1.2.3.4")
+
+
+def test_a_long_wait_is_told_in_minutes_and_the_header_carries_the_seconds() -> None:
+    now = [0.0]
+    limiter = RateLimiter(1, 600.0, clock=lambda: now[0])
+    limiter.hit("1.2.3.4")
+    now[0] = 1.5
+    with pytest.raises(TooManyRequests) as refused:
+        limiter.hit("1.2.3.4")
+    assert refused.value.retry_after == 599 and refused.value.headers == {"Retry-After": "599"}
+    assert "in 10 Minuten noch einmal" in refused.value.message_de
+    assert "try again in 10 minutes" in refused.value.message_en
