@@ -184,6 +184,7 @@ def create_app(
         telemetry=FASTAPI_TELEMETRY_OFF,
     )
     app.state.runtime = runtime
+    app.state.trusted_proxies = settings.trusted_proxy_networks  # read by shared.web.clientaddress
     app.state.verifier = TokenVerifier(
         settings.issuer_url, settings.oidc_audience, settings.jwks(), client_id=settings.oidc_client_id
     )

@@ -9,8 +9,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.web.clientaddress import IPNetwork, parse_networks
 
 DEFAULT_NATS_PORT = 14222  # not 4222: a machine may already run a NATS of its own there
 SERVICE_PORTS = {"directory": 8101, "events": 8102, "grants": 8103, "volunteering": 8104, "reporting": 8105}
@@ -52,6 +54,19 @@ class Settings(BaseSettings):
     # Shifts every default port together (`ikmo up --port-base`): sign-in app on it, services on the next
     # ones, NATS on base+10. URLs set explicitly are kept.
     port_base: int | None = Field(default=None, ge=1024, le=65535 - 2 * NATS_PORT_OFFSET)
+    # Reverse proxies whose X-Forwarded-For is believed (comma-separated IPs and CIDRs, IPv4 and IPv6);
+    # empty: nobody's, the direct peer is the client (see shared/web/clientaddress.py).
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        parse_networks(value)  # a typo stops the start rather than trusting nobody (or everybody) silently
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @model_validator(mode="after")
     def _shift_ports(self) -> Settings:

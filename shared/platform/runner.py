@@ -171,6 +171,26 @@ def demo_module(service: str) -> ModuleType | None:
         return None
 
 
+def uvicorn_args(target: list[str], port: int, trusted_proxies: str) -> list[str]:
+    """The command line of one child. uvicorn's access log writes the raw path (a personal link's secret):
+    ours names the route template. uvicorn believes X-Forwarded-For/-Proto from 127.0.0.1 unless told
+    otherwise, which would let anyone behind a local proxy choose their own address for the rate limits:
+    it trusts exactly the proxies of `IKMO_TRUSTED_PROXIES` (none by default), as the services do."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        *target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--forwarded-allow-ips",
+        trusted_proxies,
+    ]
+
+
 @dataclass
 class Child:
     name: str
@@ -266,18 +286,7 @@ class Platform:
 
     def _spawn(self, name: str, port: int, target: list[str], env: dict[str, str]) -> None:
         log_file = self.logs / f"{name}.log"
-        # uvicorn's access log writes the raw path (a personal link's secret): ours names the route template.
-        args = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            *target,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ]
+        args = uvicorn_args(target, port, env.get("IKMO_TRUSTED_PROXIES", ""))
         with open(log_file, "ab") as out:
             proc = subprocess.Popen(
                 args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True

@@ -1,6 +1,6 @@
 """A small rate limit for public routes (calendar, public profiles, forms): so many requests per client
 address in a sliding window, in memory. Enough for one process of the embedded default; behind a proxy
-the proxy's own limits come first.
+the proxy's own limits come first, and the client address is read as `shared.web.clientaddress` says.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from fastapi import Request
 
 from shared.errors import TooManyRequests
+from shared.web.clientaddress import client_address
 
 
 class RateLimiter:
@@ -39,4 +40,4 @@ class RateLimiter:
         self._seen.clear()
 
     async def __call__(self, request: Request) -> None:
-        self.hit(request.client.host if request.client else "unknown")
+        self.hit(client_address(request))

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import uvicorn
+from uvicorn.main import main as uvicorn_command
 
 from shared.auth.login import jwks_path
 from shared.auth.principal import Role
 from shared.auth.verify import TokenVerifier, Unauthenticated
-from shared.platform.runner import PID_FILE, Ports, platform_env
+from shared.platform.runner import PID_FILE, Ports, platform_env, uvicorn_args
 from shared.settings import SERVICE_PORTS, Settings
 from tests.platform.procs import IKMO, Up, children_of, clean_env, free_range, ikmo
 
@@ -103,3 +106,25 @@ def test_the_runner_and_the_services_settings_agree_on_every_port(
     assert Ports.from_base(None).service("reporting") == SERVICE_PORTS["reporting"]
     explicit = Settings(data_dir=tmp_path, port_base=23400, auth_url="https://id.example")
     assert explicit.auth_url == "https://id.example" and explicit.nats_url.endswith(":23410")
+
+
+async def test_uvicorn_believes_forwarded_headers_only_from_the_trusted_proxies() -> None:
+    """`ikmo up` starts each child so that uvicorn trusts the proxies of IKMO_TRUSTED_PROXIES and no
+    others: its own default (127.0.0.1) would pass on any client's X-Forwarded-For through a local proxy."""
+    seen: list[tuple[str, str]] = []
+
+    async def app(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+        seen.append((scope["client"][0], scope["scheme"]))
+
+    headers = [(b"x-forwarded-for", b"198.51.100.9"), (b"x-forwarded-proto", b"https")]
+    for trusted in ("", "127.0.0.1, ::1"):
+        args = uvicorn_args(["services.events.app:app"], 8102, trusted)
+        assert args[:3] == [sys.executable, "-m", "uvicorn"]
+        params = uvicorn_command.make_context("uvicorn", args[3:]).params  # as uvicorn reads its argv
+        config = uvicorn.Config(
+            app, proxy_headers=params["proxy_headers"], forwarded_allow_ips=params["forwarded_allow_ips"]
+        )
+        config.load()
+        scope = {"type": "http", "client": ("127.0.0.1", 50000), "scheme": "http", "headers": headers}
+        await config.loaded_app(scope, None, None)  # type: ignore[arg-type]
+    assert seen == [("127.0.0.1", "http"), ("198.51.100.9", "https")]
