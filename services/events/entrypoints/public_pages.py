@@ -42,8 +42,21 @@ from shared.web.templating import current_language, render
 router = APIRouter(tags=["public"], include_in_schema=False)
 PUBLIC = "/oeffentlich/veranstaltungen"
 LINK = "/oeffentlich/anmeldung"
-READ_LIMIT = RateLimiter(120, 60.0)  # per address and minute: plenty for people, a brake for scrapers
-FORM_LIMIT = RateLimiter(20, 600.0)  # registrations and cancellations: 20 per address in ten minutes
+# One limit per kind of use, each per client address, so that reading the calendar uses up no registrations
+# and the other way round. An address may be a whole office or a shared Wi-Fi, hence generous numbers.
+# Reading (calendar, event page, iCal feed): 120 a minute is plenty for people and calendar apps polling
+# the feed, a brake for scrapers.
+VIEW_LIMIT = RateLimiter(120, 60.0)
+# Registering (the form's POST, errors included): 20 in ten minutes lets someone sign up a group or fix a
+# form a few times; a bot filling the list with made-up names stops quickly.
+REGISTER_LIMIT = RateLimiter(20, 600.0)
+# The personal link (its page, cancelling, feedback): 30 in ten minutes covers a mail program's preview,
+# a few looks and a post or two; guessing links (long random secrets anyway) gets no speed.
+LINK_LIMIT = RateLimiter(30, 600.0)
+# The certificate PDF: rendering it is the costly path; one person needs it once or twice, so 10 in ten
+# minutes leaves room for re-downloads and none for hammering the renderer.
+PDF_LIMIT = RateLimiter(10, 600.0)
+LIMITS = (VIEW_LIMIT, REGISTER_LIMIT, LINK_LIMIT, PDF_LIMIT)  # all of them, for tests to reset
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
 
 
@@ -61,7 +74,7 @@ async def public_organisations(runtime: Runtime) -> list[tuple[str, str]]:
     return [(o.id, o.name) for o in found]
 
 
-@router.get(PUBLIC, response_class=HTMLResponse, dependencies=[public(READ_LIMIT)])
+@router.get(PUBLIC, response_class=HTMLResponse, dependencies=[public(VIEW_LIMIT)])
 async def calendar_page(
     request: Request, runtime: RuntimeDep, format: str = "", topic: str = ""
 ) -> HTMLResponse:
@@ -92,7 +105,7 @@ async def calendar_page(
     )
 
 
-@router.get(PUBLIC + ".ics", dependencies=[public(READ_LIMIT)])
+@router.get(PUBLIC + ".ics", dependencies=[public(VIEW_LIMIT)])
 async def calendar_feed(request: Request, runtime: RuntimeDep) -> Response:
     """Every published event (cancelled ones marked so), for calendar apps and other websites."""
     async with read_transaction(runtime.engine) as conn:
@@ -131,7 +144,7 @@ async def event_page(
     )
 
 
-@router.get(PUBLIC + "/{event_id}", response_class=HTMLResponse, dependencies=[public(READ_LIMIT)])
+@router.get(PUBLIC + "/{event_id}", response_class=HTMLResponse, dependencies=[public(VIEW_LIMIT)])
 async def public_event_page(request: Request, event_id: str, runtime: RuntimeDep) -> HTMLResponse:
     return await event_page(request, runtime, await public_event(runtime, event_id))
 
@@ -146,7 +159,7 @@ def registration_values(form: FormData) -> dict[str, Any]:
     }
 
 
-@router.post(PUBLIC + "/{event_id}", response_model=None, dependencies=[public(FORM_LIMIT)])
+@router.post(PUBLIC + "/{event_id}", response_model=None, dependencies=[public(REGISTER_LIMIT)])
 async def register_publicly(request: Request, event_id: str, runtime: RuntimeDep) -> Response:
     event = await public_event(runtime, event_id)
     values = registration_values(await request.form())
@@ -221,13 +234,13 @@ async def link_page(
     )
 
 
-@router.get(LINK + "/{token}", response_class=HTMLResponse, dependencies=[public(FORM_LIMIT)])
+@router.get(LINK + "/{token}", response_class=HTMLResponse, dependencies=[public(LINK_LIMIT)])
 async def personal_link(request: Request, token: str, runtime: RuntimeDep) -> HTMLResponse:
     """Looking does nothing: a mail program that opens the link to preview it cancels nothing."""
     return await link_page(request, runtime, token)
 
 
-@router.post(LINK + "/{token}", response_model=None, dependencies=[public(FORM_LIMIT)])
+@router.post(LINK + "/{token}", response_model=None, dependencies=[public(LINK_LIMIT)])
 async def cancel_by_link(request: Request, token: str, runtime: RuntimeDep) -> Response:
     try:
         _event, _registration, changed = await handlers.cancel_by_token(runtime.uow, token, links(runtime))
@@ -254,7 +267,7 @@ async def registration_of_link(runtime: Runtime, token: str) -> dict[str, Any]:
     return registration
 
 
-@router.get(LINK + "/{token}/teilnahmebescheinigung.pdf", dependencies=[public(READ_LIMIT)])
+@router.get(LINK + "/{token}/teilnahmebescheinigung.pdf", dependencies=[public(PDF_LIMIT)])
 async def certificate_by_link(request: Request, token: str, runtime: RuntimeDep) -> Response:
     """Whoever attended downloads their certificate through their personal link."""
     registration = await registration_of_link(runtime, token)
@@ -263,7 +276,7 @@ async def certificate_by_link(request: Request, token: str, runtime: RuntimeDep)
     )
 
 
-@router.post(LINK + "/{token}/rueckmeldung", response_model=None, dependencies=[public(FORM_LIMIT)])
+@router.post(LINK + "/{token}/rueckmeldung", response_model=None, dependencies=[public(LINK_LIMIT)])
 async def feedback_by_link(request: Request, token: str, runtime: RuntimeDep) -> Response:
     """Feedback from who came, after the event; a second one replaces the first."""
     registration = await registration_of_link(runtime, token)

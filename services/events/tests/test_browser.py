@@ -32,8 +32,8 @@ pytestmark = needs_chromium
 @pytest.fixture
 def servers(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, str]]:
     """The sign-in app and the events service (data in `tmp_path / "data"`), public rate limits reset."""
-    public_pages.READ_LIMIT.reset()
-    public_pages.FORM_LIMIT.reset()
+    for limit in public_pages.LIMITS:
+        limit.reset()
     with service_with_sign_in("events", build_app, tmp_path / "data", nats_server.url) as urls:
         yield urls
 

@@ -24,11 +24,11 @@ THANKS = "Vielen Dank! Wir haben Ihnen eine E-Mail geschickt"
 @pytest.fixture(autouse=True)
 def fresh_limits() -> Iterator[None]:
     """The limits count per address, and every test client is the same address."""
-    public_pages.READ_LIMIT.reset()
-    public_pages.FORM_LIMIT.reset()
+    for limit in public_pages.LIMITS:
+        limit.reset()
     yield
-    public_pages.READ_LIMIT.reset()
-    public_pages.FORM_LIMIT.reset()
+    for limit in public_pages.LIMITS:
+        limit.reset()
 
 
 async def published(client: httpx.AsyncClient, **changes: object) -> dict:  # type: ignore[type-arg]
@@ -179,16 +179,72 @@ async def test_the_personal_link_cancels_and_the_next_one_moves_up(client: httpx
         assert (await client.post(guess, headers=ANONYMOUS)).status_code == 404
 
 
-async def test_the_form_and_the_link_are_rate_limited(client: httpx.AsyncClient) -> None:
+async def test_the_form_is_rate_limited_and_a_new_forwarded_header_does_not_help(
+    client: httpx.AsyncClient,
+) -> None:
+    """Nobody is a trusted proxy by default: X-Forwarded-For is the client's own claim and ignored."""
     event = await published(client, capacity=50)
     url = f"/oeffentlich/veranstaltungen/{event['id']}"
-    limit = public_pages.FORM_LIMIT.limit
-    for n in range(limit):
-        assert (await client.post(url, data=person(n), headers=ANONYMOUS)).status_code == 303
-    blocked = await client.post(url, data=person(99), headers=ANONYMOUS)
+    for n in range(public_pages.REGISTER_LIMIT.limit):
+        spoofed = {**ANONYMOUS, "X-Forwarded-For": f"198.51.100.{n}"}
+        assert (await client.post(url, data=person(n), headers=spoofed)).status_code == 303
+    spoofed = {**ANONYMOUS, "X-Forwarded-For": "203.0.113.1"}
+    blocked = await client.post(url, data=person(99), headers=spoofed)
     assert blocked.status_code == 429 and "Zu viele Anfragen" in blocked.text
-    assert (await client.get("/oeffentlich/anmeldung/anything", headers=ANONYMOUS)).status_code == 429
-    assert (await client.get(url, headers=ANONYMOUS)).status_code == 200  # reading has its own limit
+    names = [p["name"] for p in (await client.get(f"/events/{event['id']}/registrations")).json()]
+    assert len(names) == public_pages.REGISTER_LIMIT.limit and "Person 99" not in names
+
+
+async def test_each_kind_of_use_has_its_own_limit(client: httpx.AsyncClient) -> None:
+    """Registering does not use up reading, nor the personal link the certificate, nor the other way."""
+    event = await published(client, capacity=50)
+    url = f"/oeffentlich/veranstaltungen/{event['id']}"
+    unknown_link = "/oeffentlich/anmeldung/unknown-token"
+    pdf = f"{unknown_link}/teilnahmebescheinigung.pdf"
+
+    async def status(method: str, path: str) -> int:
+        return (await client.request(method, path, headers=ANONYMOUS)).status_code
+
+    for _ in range(public_pages.REGISTER_LIMIT.limit):  # wrong forms count as well: 422 each
+        assert (await client.post(url, data={"name": ""}, headers=ANONYMOUS)).status_code == 422
+    assert (await client.post(url, data=person(1), headers=ANONYMOUS)).status_code == 429
+    assert await status("GET", url) == 200
+    assert await status("GET", "/oeffentlich/veranstaltungen") == 200
+    assert await status("GET", "/oeffentlich/veranstaltungen.ics") == 200
+    assert await status("GET", unknown_link) == 404
+
+    for _ in range(public_pages.LINK_LIMIT.limit - 1):
+        assert await status("POST", f"{unknown_link}/rueckmeldung") == 404
+    assert [await status("GET", unknown_link), await status("POST", unknown_link)] == [429, 429]
+    assert await status("GET", pdf) == 404  # the certificate has its own limit
+
+    for _ in range(public_pages.PDF_LIMIT.limit - 1):
+        assert await status("GET", pdf) == 404
+    assert await status("GET", pdf) == 429
+    assert await status("GET", url) == 200
+    assert public_pages.PDF_LIMIT.limit < public_pages.LINK_LIMIT.limit  # rendering a PDF is the costly path
+
+
+async def test_a_refusal_says_how_long_to_wait_in_german_and_english(client: httpx.AsyncClient) -> None:
+    link = "/oeffentlich/anmeldung/unknown-token"
+    for _ in range(public_pages.LINK_LIMIT.limit):
+        assert (await client.get(link, headers=ANONYMOUS)).status_code == 404
+    german = await client.get(link, headers=ANONYMOUS)
+    english = await client.get(f"{link}?lang=en", headers=ANONYMOUS)
+    for page in (german, english):
+        assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
+        assert page.headers["Retry-After"].isdigit() and 0 < int(page.headers["Retry-After"]) <= 600
+    assert "<h1>Zu viele Anfragen</h1>" in german.text and german.headers["content-language"] == "de"
+    assert "Bitte versuchen Sie es in 10 Minuten noch einmal." in german.text
+    assert "<h1>Too many requests</h1>" in english.text and english.headers["content-language"] == "en"
+    assert "Please try again in 10 minutes." in english.text and "Zu viele" not in english.text
+    remembered = await client.get(link, headers=ANONYMOUS)  # ?lang=en is kept in a cookie, as elsewhere
+    assert "Please try again in 10 minutes." in remembered.text
+    problem = await client.get(link, headers={"Authorization": "", "Accept": "application/json"})
+    assert problem.status_code == 429 and problem.headers["Retry-After"].isdigit()
+    body = problem.json()
+    assert body["error"] == "too_many_requests"
+    assert body["message"].startswith("Too many requests") and body["message_de"].startswith("Zu viele")
 
 
 async def test_the_personal_links_secret_reaches_neither_the_access_log_nor_a_trace(
