@@ -5,6 +5,7 @@ the proxy's own limits come first, and the client address is read as `shared.web
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections import defaultdict, deque
@@ -14,6 +15,18 @@ from fastapi import Request
 
 from shared.errors import TooManyRequests
 from shared.web.clientaddress import client_address
+
+
+def counted_as(address: str) -> str:
+    """What one client is counted as: an IPv4 address itself, an IPv6 address by its /64, since one
+    connection usually holds a whole /64 and could otherwise take a fresh address for every request."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # "unknown", or a test transport's name
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 class RateLimiter:
@@ -40,4 +53,4 @@ class RateLimiter:
         self._seen.clear()
 
     async def __call__(self, request: Request) -> None:
-        self.hit(client_address(request))
+        self.hit(counted_as(client_address(request)))

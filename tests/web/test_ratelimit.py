@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import TooManyRequests
-from shared.web.ratelimit import RateLimiter
+from shared.web.ratelimit import RateLimiter, counted_as
 
 
 def test_a_window_per_address_and_the_time_to_wait() -> None:
@@ -33,3 +33,13 @@ def test_a_long_wait_is_told_in_minutes_and_the_header_carries_the_seconds() -> 
     assert refused.value.retry_after == 599 and refused.value.headers == {"Retry-After": "599"}
     assert "in 10 Minuten noch einmal" in refused.value.message_de
     assert "try again in 10 minutes" in refused.value.message_en
+
+
+def test_an_ipv6_client_is_counted_by_its_64_not_by_each_address() -> None:
+    limiter = RateLimiter(2, 60.0, clock=lambda: 0.0)
+    limiter.hit(counted_as("2001:db8:1:2::1"))
+    limiter.hit(counted_as("2001:db8:1:2:ffff::9"))  # another address of the same /64
+    with pytest.raises(TooManyRequests):
+        limiter.hit(counted_as("2001:db8:1:2::abcd"))
+    limiter.hit(counted_as("2001:db8:1:3::1"))  # the next /64 is someone else
+    assert counted_as("10.0.0.7") == "10.0.0.7" and counted_as("unknown") == "unknown"
