@@ -91,7 +91,9 @@ class Runtime:
             user=settings.nats_user,
             password=settings.nats_password,
         )
-        self.relay = OutboxRelay(self.engine, self.bus, batch_size=settings.relay_batch_size)
+        self.relay = OutboxRelay(
+            self.engine, self.bus, batch_size=settings.relay_batch_size, upcasters=definition.upcasters
+        )
         self.consumers = [Consumer(spec, self.engine, self.bus) for spec in definition.consumers]
         self.metrics = Metrics()
 

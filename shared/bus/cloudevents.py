@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.store.eventstore import RecordedEvent
+from shared.store.upcasting import Upcasters
 
 SPEC_VERSION = "1.0"
 MSG_ID_HEADER = "Nats-Msg-Id"
@@ -56,8 +57,22 @@ def to_message(service: str, event: RecordedEvent, data: dict[str, Any]) -> tupl
         headers["traceparent"] = meta.traceparent
     if meta.tracestate:
         headers["tracestate"] = meta.tracestate
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    return subject_of(event.type), headers, payload
+    return subject_of(event.type), headers, encode_data(data)
+
+
+def encode_data(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def upcast_message(
+    upcasters: Upcasters, headers: dict[str, str], payload: bytes
+) -> tuple[dict[str, str], bytes]:
+    """A message written under an older schema, as the current schema has it: the data upcast and
+    `ce-schemaversion` saying so. For outbox rows written before an upgrade (docs/adr/0014)."""
+    version, data = upcasters.upcast(
+        headers["ce-type"], int(headers["ce-schemaversion"]), json.loads(payload)
+    )
+    return {**headers, "ce-schemaversion": str(version)}, encode_data(data)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@
   consumer's span hangs below it and one trace runs from the request to the other service's projection.
 - At-least-once: a crash between publish and delete republishes; `Nats-Msg-Id` = event id lets JetStream
   drop the duplicate inside its window, and consumers are idempotent beyond it.
+- Current schemas only: a row written before an upgrade under a schema version an upcaster reads goes
+  out upcast, as the log reads it today (docs/adr/0014); every other row goes out exactly as stored.
 
 Acknowledgements come back on an inbox of the relay's own (`<inbox prefix>.relay.<id>.<position>`), not
 through `js.publish_async`: the relay only needs "stored or not" per outbox position, and publish_async's
@@ -39,10 +41,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.bus import wire
-from shared.bus.cloudevents import MSG_ID_HEADER
+from shared.bus.cloudevents import MSG_ID_HEADER, upcast_message
 from shared.bus.connection import Bus
 from shared.db import is_sqlite, read_transaction, write_transaction
 from shared.store.schema import outbox
+from shared.store.upcasting import Upcasters
 from shared.telemetry import TRACER
 
 log = logging.getLogger(__name__)
@@ -65,9 +68,11 @@ class OutboxRelay:
         idle_poll: float = 1.0,
         batches_in_flight: int = 4,
         tracer_provider: trace.TracerProvider | None = None,
+        upcasters: Upcasters | None = None,
     ) -> None:
         self.engine = engine
         self.bus = bus
+        self.upcasters = upcasters or Upcasters()
         self.batch_size = batch_size
         self.ack_timeout = ack_timeout
         self.idle_poll = idle_poll
@@ -190,11 +195,15 @@ class OutboxRelay:
         batch = _Batch([row[0] for row in rows])
         for position in batch.positions:
             self._awaiting[position] = batch
+        # As header values, so that a row's check is one set lookup (usually of an empty set).
+        outdated = {(t, str(v)) for t, v in self.upcasters.outdated()}
         try:
             chunk: list[bytes] = []
             payload_bytes = 0
             for position, subject, stored_headers, payload in rows:
                 headers = json.loads(stored_headers)
+                if outdated and (headers.get("ce-type"), headers.get("ce-schemaversion")) in outdated:
+                    headers, payload = upcast_message(self.upcasters, headers, payload)
                 if producer is not None:
                     span, headers = _producer_span(producer, subject, headers)
                     batch.spans[position] = span

@@ -27,6 +27,10 @@ class Upcasters:
 
         return decorator
 
+    def outdated(self) -> frozenset[tuple[str, int]]:
+        """Every (event type, schema version) that an upcaster reads: versions no longer current."""
+        return frozenset(self._steps)
+
     def upcast(self, event_type: str, schema_version: int, data: Data) -> tuple[int, Data]:
         """Apply every registered step in order; returns the version reached and the data."""
         while (step := self._steps.get((event_type, schema_version))) is not None:

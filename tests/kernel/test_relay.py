@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from shared.bus.connection import Bus, ensure_stream
 from shared.bus.relay import OutboxRelay, _ack_error
 from shared.db import create_tables, make_engine, read_transaction
 from shared.platform.natsserver import NatsServer
-from shared.store import EventStore
+from shared.store import EventStore, Upcasters
 from shared.store.schema import events, outbox, store_metadata
 from shared.store.uow import UnitOfWork
 from shared.testing import eventually
@@ -182,6 +183,53 @@ async def test_a_relay_stopped_mid_pass_deletes_only_what_the_server_acknowledge
         )
     finally:
         await relay.stop()
+        await bus.close()
+
+
+async def test_rows_written_under_an_older_schema_go_out_upcast_the_rest_as_stored(
+    engine: AsyncEngine, nats_server: NatsServer
+) -> None:
+    """An outbox row is the finished message (ADR 0003), but one written before an upgrade goes out as the
+    log reads it today (ADR 0014): data upcast, `ce-schemaversion` saying so, nothing else changed."""
+    await create_tables(engine, store_metadata)
+    store = EventStore()
+    await increment(engine, store, "old")  # written as version 1: {"counter_id", "by"}
+    async with read_transaction(engine) as conn:
+        [(stored_headers, stored_payload)] = (
+            await conn.execute(select(outbox.c.headers, outbox.c.payload))
+        ).all()
+    upcasters = Upcasters()
+
+    @upcasters.register("ikmo.kernel.counter.incremented", 1)
+    def amount_renamed(data: dict[str, object]) -> dict[str, object]:
+        return {"counter_id": data["counter_id"], "amount": data["by"]}
+
+    @upcasters.register("ikmo.kernel.counter.noted", 7)  # no row of this version: nothing to do
+    def unused(data: dict[str, object]) -> dict[str, object]:
+        raise AssertionError("never called")
+
+    bus = Bus(nats_server.url, "relay-upcasting", ("kernel",))
+    bus.start()
+    try:
+        await bus.ready.wait()
+        assert await OutboxRelay(engine, bus, upcasters=upcasters).publish_pending() == 1
+        [(headers, payload)] = await stream_messages(nats_server.url, "IKMO_KERNEL")
+        assert json.loads(payload) == {"counter_id": "old", "amount": 1}
+        assert headers["ce-schemaversion"] == "2"
+        as_stored = json.loads(stored_headers)
+        kept = ("Nats-Msg-Id", "ce-id", "ce-type", "ce-source", "ce-subject", "ce-time", "ce-sequence")
+        assert as_stored["ce-schemaversion"] == "1"
+        assert {k: headers[k] for k in kept} == {k: as_stored[k] for k in kept}
+
+        await increment(engine, store, "current")
+        assert await OutboxRelay(engine, bus).publish_pending() == 1  # no upcasters: exactly as stored
+        [_, (headers, payload)] = await stream_messages(nats_server.url, "IKMO_KERNEL")
+        assert headers["ce-schemaversion"] == "1" and json.loads(payload) == {
+            "counter_id": "current",
+            "by": 1,
+        }
+        assert json.loads(stored_payload) == {"counter_id": "old", "by": 1}
+    finally:
         await bus.close()
 
 
