@@ -22,6 +22,7 @@ from shared.contracts.events import (
     EVENT_EVENTS,
     PARTICIPATION_EVENTS,
     REGISTRATION_EVENTS,
+    UPCASTERS,
 )
 from shared.db import create_tables
 from shared.domain import EventRegistry
@@ -42,6 +43,7 @@ definition = ServiceDefinition(
     # The advice pages before the calendar's: /veranstaltungen/beratungen is no event's id.
     routers=[public_pages.router, consultation_pages.router, pages.router, router, consultation_api.router],
     projections=[CalendarProjection(), ConsultationsProjection()],
+    upcasters=UPCASTERS,
     consumers=[directory_consumer],
     templates_dir=Path(__file__).parent / "templates",
     locale_dir=pages.LOCALE_DIR,

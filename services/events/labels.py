@@ -9,6 +9,7 @@ from babel.dates import format_date, format_datetime, format_time
 
 from shared.contracts.events import (
     AccompanimentOutcome,
+    CancellationReason,
     ConsultationFormat,
     EventFormat,
     EventStatus,
@@ -84,12 +85,23 @@ REGISTRATION_STATUSES = {
     RegistrationStatus.CANCELLED: ("storniert", "cancelled"),
 }
 
+# What the public and everyone registered are told about why an event will not take place.
+CANCELLATION_REASONS = {
+    CancellationReason.SPEAKER_UNAVAILABLE: ("Referent*in verhindert", "Speaker unavailable"),
+    CancellationReason.TOO_FEW_REGISTRATIONS: ("Zu wenige Anmeldungen", "Too few registrations"),
+    CancellationReason.VENUE_UNAVAILABLE: ("Veranstaltungsort nicht verfügbar", "Venue unavailable"),
+    CancellationReason.ORGANISATIONAL: ("Organisatorische Gründe", "Organisational reasons"),
+    CancellationReason.FORCE_MAJEURE: ("Höhere Gewalt", "Force majeure"),
+    CancellationReason.OTHER: ("Sonstiges", "Other"),
+}
+
 VOCABULARY: dict[str, Labels] = {
     "format": FORMATS,
     "topic": TOPICS,
     "funding_line": FUNDING_LINES,
     "status": STATUSES,
     "registration_status": REGISTRATION_STATUSES,
+    "cancellation_reason": CANCELLATION_REASONS,
     "district": DISTRICTS,
 }
 

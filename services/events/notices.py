@@ -169,6 +169,9 @@ def compose(event: Event, registration: Registration, due: NoticeDue, links: Lin
         f"When: {when(event, 'en')}",
         f"Where: {where(event, 'en')}",
     ]
+    if due.kind == NoticeKind.EVENT_CANCELLED and event.cancellation_reason:  # the category: never a note
+        german.append(f"Grund: {label(event.cancellation_reason, 'de')}")
+        english.append(f"Reason: {label(event.cancellation_reason, 'en')}")
     if link:
         german += [
             "",

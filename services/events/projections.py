@@ -52,7 +52,7 @@ calendar = Table(
     Column("capacity", Integer, nullable=False),
     Column("status", String(20), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=True),  # once public, always in the feed
-    Column("cancel_reason", Text, nullable=True),
+    Column("cancel_reason", String(40), nullable=True),  # a CancellationReason, never free text
     Column("confirmed", Integer, nullable=False, default=0),
     Column("waitlisted", Integer, nullable=False, default=0),
     Column("version", Integer, nullable=False),
@@ -103,6 +103,16 @@ feedback = Table(
     Column("comment", JSON, nullable=True),  # sealed
     Column("given_by", String(20), nullable=False),
     Column("given_at", DateTime(timezone=True), nullable=False),
+)
+
+# VIA's note on why an event was cancelled: a table apart, so that no read of the calendar (the public one
+# included) carries it unless it asks for it.
+cancellation_notes = Table(
+    "event_cancellation_notes",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("note", Text, nullable=False),
+    Column("noted_at", DateTime(timezone=True), nullable=False),
 )
 
 _DETAILS = (
@@ -166,6 +176,13 @@ class CalendarProjection:
                 await self._touch(conn, recorded, status="published", published_at=recorded.recorded_at)
             case "cancelled":
                 await self._touch(conn, recorded, status="cancelled", cancel_reason=data["reason"])
+            case "cancellation_noted":  # right after its cancellation, in the same append
+                await conn.execute(
+                    insert(cancellation_notes).values(
+                        event_id=data["event_id"], note=data["note"], noted_at=recorded.recorded_at
+                    )
+                )
+                await self._touch(conn, recorded)
             case "completed":
                 await self._touch(conn, recorded, status="completed")
 

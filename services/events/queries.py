@@ -10,7 +10,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.events import replica
-from services.events.projections import calendar, feedback, participation, registrations
+from services.events.projections import calendar, cancellation_notes, feedback, participation, registrations
+from shared.contracts.events import CancellationReason
 from shared.vault import Vault
 
 
@@ -33,7 +34,32 @@ def _event(row: Any, organisations: dict[str, replica.KnownOrganisation], nets: 
         {"id": data["network_id"], "name": nets.get(data["network_id"], "")} if data["network_id"] else None
     )
     data["free_places"] = max(0, data["capacity"] - data["confirmed"])
+    data["cancel_reason"] = _category(data["cancel_reason"])
+    data["cancel_note"] = None  # VIA's; see with_cancellation_notes
     return data
+
+
+_CATEGORIES = frozenset(r.value for r in CancellationReason)
+
+
+def _category(reason: str | None) -> str | None:
+    """A read model built before reasons were categories may hold v1's free text until it is rebuilt:
+    never shown, it reads as `other`, as the log does."""
+    if reason is None or reason in _CATEGORIES:
+        return reason
+    return CancellationReason.OTHER.value
+
+
+async def with_cancellation_notes(
+    conn: AsyncConnection, events: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The events with VIA's notes on why they were cancelled: for VIA's team, never for the public."""
+    cancelled = [e["id"] for e in events if e["status"] == "cancelled"]
+    if not cancelled:
+        return events
+    n = cancellation_notes.c
+    found = dict((await conn.execute(select(n.event_id, n.note).where(n.event_id.in_(cancelled)))).all())
+    return [{**e, "cancel_note": found.get(e["id"])} for e in events]
 
 
 def _org(organisations: dict[str, replica.KnownOrganisation], organisation_id: str) -> dict[str, Any]:

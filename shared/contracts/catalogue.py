@@ -33,7 +33,7 @@ Every event a service publishes on NATS JetStream, with its JSON Schema. Generat
 | `ce-type` | the event type (below) |
 | `ce-subject` | the id of the aggregate (e.g. the organisation) |
 | `ce-time` | when it was recorded (ISO 8601, UTC) |
-| `ce-schemaversion` | the schema version of the payload |
+| `ce-schemaversion` | the payload's schema version: always the current one (older ones go out upcast) |
 | `ce-sequence` | the aggregate's version: per aggregate, events arrive in this order |
 | `ce-correlationid`, `ce-causationid` | the request or event that led to it |
 | `traceparent`, `tracestate` | W3C trace context of the request that caused it |

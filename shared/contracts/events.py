@@ -16,6 +16,7 @@ from pydantic import Field
 from shared.contracts.directory import District
 from shared.domain import DomainEvent
 from shared.personal import personal
+from shared.store.upcasting import Data, Upcasters
 
 
 class EventFormat(StrEnum):
@@ -70,6 +71,18 @@ class RegistrationStatus(StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
+
+
+class CancellationReason(StrEnum):
+    """Why an event was cancelled, as the public and everyone registered are told: a category, never free
+    text (the cancellation is public and kept in the log for good; free text there said who fell ill)."""
+
+    SPEAKER_UNAVAILABLE = "speaker_unavailable"  # Referent*in verhindert
+    TOO_FEW_REGISTRATIONS = "too_few_registrations"  # Zu wenige Anmeldungen
+    VENUE_UNAVAILABLE = "venue_unavailable"  # Veranstaltungsort nicht verfügbar
+    ORGANISATIONAL = "organisational"  # Organisatorische Gründe
+    FORCE_MAJEURE = "force_majeure"  # Höhere Gewalt
+    OTHER = "other"  # Sonstiges
 
 
 class CancelledBy(StrEnum):
@@ -130,11 +143,24 @@ class EventPublished(DomainEvent):
 
 
 class EventCancelled(DomainEvent):
-    """The event will not take place; everyone registered or waiting is told."""
+    """The event will not take place; everyone registered or waiting is told. The reason is a category;
+    a note for VIA's team, if any, stays in the service. Version 1 had a free-text reason: read as
+    version 2 with reason `other`, its text dropped."""
 
     event_type = "ikmo.events.event.cancelled"
+    schema_version = 2
     event_id: str
-    reason: str | None
+    reason: CancellationReason
+
+
+class EventCancellationNoted(DomainEvent):
+    """Private: VIA's note for its own team on why the event was cancelled; never published. Not sealed
+    (it is about the event, not a person); the form asks for no personal details."""
+
+    event_type = "ikmo.events.event.cancellation_noted"
+    public = False
+    event_id: str
+    note: str
 
 
 class EventCompleted(DomainEvent):
@@ -213,8 +239,19 @@ EVENT_EVENTS: tuple[type[DomainEvent], ...] = (
     EventCapacityChanged,
     EventPublished,
     EventCancelled,
+    EventCancellationNoted,
     EventCompleted,
 )
+
+# How old versions of these contracts read today: on load from the log and on the way out of the outbox.
+UPCASTERS = Upcasters()
+
+
+@UPCASTERS.register(EventCancelled.event_type, 1)
+def _cancelled_with_a_category(data: Data) -> Data:
+    """v1's free-text reason may name a person and their illness: dropped, never shown again."""
+    return {"event_id": data["event_id"], "reason": CancellationReason.OTHER.value}
+
 
 REGISTRATION_EVENTS: tuple[type[DomainEvent], ...] = (
     RegistrationRecorded,

@@ -12,6 +12,8 @@ Rules (German and English messages, since people read them):
 - a network meeting belongs to a directory network; an Arbeitsmarktgespräch is hosted by an MO (or
   refugee initiative) and has speakers from labour-market institutions;
 - draft → published → completed, or cancelled from draft or published; completed only once it began;
+  a cancellation names a category everyone is told (never free text: it is public and kept for good)
+  and may carry a note of up to 500 characters for VIA's team, which stays in the service;
 - registration only while published and (except for staff) until the deadline; one active registration
   per e-mail address; a place while places are free, else the waitlist;
 - a cancelled confirmed registration, or more places, promote the first on the waitlist at once;
@@ -45,7 +47,9 @@ from zoneinfo import ZoneInfo
 from services.events.domain.commands import EventPlan, OrganisationRef, Register
 from shared.contracts.directory import District, OrganisationKind
 from shared.contracts.events import (
+    CancellationReason,
     CancelledBy,
+    EventCancellationNoted,
     EventCancelled,
     EventCapacityChanged,
     EventCompleted,
@@ -80,6 +84,7 @@ NAME_MIN, NAME_MAX = 2, 200
 EMAIL_MAX = 254
 RATING_MIN, RATING_MAX = 1, 5
 COMMENT_MAX = 2000
+CANCELLATION_NOTE_MAX = 500
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()/-]{5,30}$")
 
@@ -162,6 +167,26 @@ def _too_long(field: str, limit: int) -> InvalidInput:
     return InvalidInput(
         f"At most {limit} characters, please.", f"Bitte höchstens {limit} Zeichen.", field=field
     )
+
+
+def valid_cancellation(
+    reason: CancellationReason | str, note: str | None
+) -> tuple[CancellationReason, str | None]:
+    """The category (one of the list: what is published) and the team's note, trimmed, or None."""
+    try:
+        category = CancellationReason(reason)
+    except ValueError:
+        raise InvalidInput(
+            "Choose why the event is cancelled.", "Bitte den Grund der Absage wählen.", field="reason"
+        ) from None
+    text = (note or "").replace("\r\n", "\n").strip() or None  # a form's line break is one character
+    if text and len(text) > CANCELLATION_NOTE_MAX:
+        raise InvalidInput(
+            f"The note is too long: at most {CANCELLATION_NOTE_MAX} characters, please (it has {len(text)}).",
+            f"Die Notiz ist zu lang: bitte höchstens {CANCELLATION_NOTE_MAX} Zeichen (sie hat {len(text)}).",
+            field="note",
+        )
+    return category, text
 
 
 def valid_details(plan: EventPlan) -> Details:
@@ -342,6 +367,8 @@ class Event(Aggregate):
         self.status = EventStatus.DRAFT
         self.registrations: dict[str, Registration] = {}
         self.waitlist: list[str] = []  # registration ids, first in line first
+        self.cancellation_reason: CancellationReason | None = None
+        self.cancellation_note: str | None = None  # VIA's team only
 
     # -- reading the state --------------------------------------------------------------------------------
 
@@ -422,7 +449,9 @@ class Event(Aggregate):
             raise self._not_in(self.status, "published")
         self._record(EventPublished(event_id=self.id))
 
-    def cancel(self, reason: str | None) -> None:
+    def cancel(self, reason: CancellationReason | str, note: str | None = None) -> None:
+        """Everyone is told the category; the note, if any, is recorded apart and never published."""
+        category, text = valid_cancellation(reason, note)
         if self.status == EventStatus.CANCELLED:
             return
         self._ensure_open("cancelled")
@@ -433,7 +462,9 @@ class Event(Aggregate):
                 f"{len(self.attendees)} Personen sind eingelassen: Die Veranstaltung hat stattgefunden. "
                 "Bitte abschließen statt absagen.",
             )
-        self._record(EventCancelled(event_id=self.id, reason=_clean(reason)))
+        self._record(EventCancelled(event_id=self.id, reason=category))
+        if text:
+            self._record(EventCancellationNoted(event_id=self.id, note=text))
 
     def complete(self, now: datetime) -> None:
         if self.status == EventStatus.COMPLETED:
@@ -745,6 +776,9 @@ class Event(Aggregate):
                 self.status = EventStatus.PUBLISHED
             case EventCancelled():
                 self.status = EventStatus.CANCELLED
+                self.cancellation_reason = event.reason
+            case EventCancellationNoted():
+                self.cancellation_note = event.note
             case EventCompleted():
                 self.status = EventStatus.COMPLETED
             case RegistrationRecorded():

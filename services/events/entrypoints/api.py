@@ -19,12 +19,13 @@ from services.events.domain.commands import (
     OrganisationRef,
     Register,
 )
-from services.events.domain.model import Event
+from services.events.domain.model import CANCELLATION_NOTE_MAX, Event
 from services.events.labels import VOCABULARY, local
 from shared.auth.access import allow
 from shared.auth.principal import Principal, Role
 from shared.contracts.directory import District, OrganisationKind
 from shared.contracts.events import (
+    CancellationReason,
     CancelledBy,
     EventFormat,
     EventStatus,
@@ -143,7 +144,14 @@ class CapacityIn(BaseModel):
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(default=None, max_length=500)
+    reason: CancellationReason = Field(description="What everyone is told: published with the event")
+    # The length is the domain's rule (its message says how long the note is); the schema shows it.
+    note: str | None = Field(
+        default=None,
+        description="Why, for VIA's team only: never published. No personal details (such as an illness).",
+        json_schema_extra={"maxLength": CANCELLATION_NOTE_MAX},
+        examples=["Neuer Termin im Herbst"],
+    )
 
 
 class RegistrationIn(BaseModel):
@@ -192,7 +200,8 @@ class EventOut(BaseModel):
     waitlisted: int
     free_places: int
     status: EventStatus
-    cancel_reason: str | None
+    cancel_reason: CancellationReason | None = Field(description="Why it was cancelled: a category")
+    cancel_note: str | None = Field(description="VIA's note on the cancellation: only VIA sees it")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -260,13 +269,22 @@ def wake_dispatcher(request: Request) -> None:
         dispatcher.wake()
 
 
+def is_via(who: Principal) -> bool:
+    return who.has_any(frozenset(VIA))
+
+
 def not_found(event_id: str) -> NotFound:
     return NotFound(f"Event {event_id} does not exist", f"Die Veranstaltung {event_id} gibt es nicht")
 
 
-async def read_event(runtime: Runtime, event_id: str, response: Response | None = None) -> dict[str, Any]:
+async def read_event(
+    runtime: Runtime, event_id: str, response: Response | None = None, for_via: bool = False
+) -> dict[str, Any]:
+    """The event as the API shows it; `for_via` with VIA's note on a cancellation."""
     async with read_transaction(runtime.engine) as conn:
         found = await queries.get_event(conn, event_id)
+        if found is not None and for_via:
+            [found] = await queries.with_cancellation_notes(conn, [found])
     if found is None:
         raise not_found(event_id)
     if response is not None:
@@ -284,7 +302,7 @@ async def draft(body: EventIn, runtime: RuntimeDep, request: Request, response: 
 @router.get("/events", response_model=EventPage, summary="The calendar, with filters")
 async def list_events(
     runtime: RuntimeDep,
-    _: Staff,
+    who: Staff,
     status: EventStatus | None = None,
     format: EventFormat | None = None,
     topic: Topic | None = None,
@@ -298,12 +316,14 @@ async def list_events(
     )
     async with read_transaction(runtime.engine) as conn:
         items, total = await queries.list_events(conn, where, limit, offset)
+        if is_via(who):
+            items = await queries.with_cancellation_notes(conn, items)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/events/{event_id}", response_model=EventOut, summary="One event")
-async def get_event(event_id: str, runtime: RuntimeDep, response: Response, _: Staff) -> Any:
-    return await read_event(runtime, event_id, response)
+async def get_event(event_id: str, runtime: RuntimeDep, response: Response, who: Staff) -> Any:
+    return await read_event(runtime, event_id, response, for_via=is_via(who))
 
 
 @router.patch("/events/{event_id}", response_model=EventOut, summary="Change the description")
@@ -352,7 +372,9 @@ async def publish(
 
 
 @router.post(
-    "/events/{event_id}/cancel", response_model=EventOut, summary="Cancel; everyone registered is told"
+    "/events/{event_id}/cancel",
+    response_model=EventOut,
+    summary="Cancel with a reason (a category); everyone registered is told it, the note stays with VIA",
 )
 async def cancel(
     event_id: str,
@@ -364,10 +386,14 @@ async def cancel(
     if_match: IfMatch = None,
 ) -> Any:
     await handlers.event_step(
-        runtime.uow, event_id, lambda e: e.cancel(body.reason), links(runtime), expected_version(if_match)
+        runtime.uow,
+        event_id,
+        lambda e: e.cancel(body.reason, body.note),
+        links(runtime),
+        expected_version(if_match),
     )
     wake_dispatcher(request)
-    return await read_event(runtime, event_id, response)
+    return await read_event(runtime, event_id, response, for_via=True)
 
 
 @router.post("/events/{event_id}/complete", response_model=EventOut, summary="Mark as taken place")

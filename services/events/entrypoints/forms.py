@@ -24,6 +24,7 @@ def shown(event: dict[str, Any], lang: str) -> dict[str, Any]:
         "topic_labels": [label(t, lang) for t in event["topics"]],
         "funding_label": label(event["funding_line"], lang),
         "district_label": label(event["district"], lang) if event["district"] else "",
+        "cancel_reason_label": label(event["cancel_reason"], lang) if event.get("cancel_reason") else "",
         "when": timespan(event["starts_at"], event["ends_at"], lang),
         "deadline": moment(event["registration_deadline"], lang),
         "month": month(event["starts_at"], lang),

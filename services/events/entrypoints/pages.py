@@ -22,7 +22,7 @@ from services.events import handlers, notices, queries, replica
 from services.events.domain.commands import ChangeCapacity, ChangeEventDetails, DraftEvent
 from services.events.domain.model import Event
 from services.events.entrypoints.api import (
-    VIA,
+    CancelIn,
     CapacityIn,
     EventIn,
     EventPatch,
@@ -30,6 +30,7 @@ from services.events.entrypoints.api import (
     RegistrationIn,
     Staff,
     ViaStaff,
+    is_via,
     links,
     not_found,
     record_feedback,
@@ -81,10 +82,6 @@ RATINGS = [
     (1, N_("very poor")),
 ]
 WHEN = {"upcoming": N_("Upcoming"), "past": N_("Past"), "all": N_("All")}
-
-
-def is_via(who: Principal) -> bool:
-    return who.has_any(frozenset(VIA))
 
 
 # -- reading a form ---------------------------------------------------------------------------------------
@@ -372,16 +369,18 @@ async def event_page(
     person: dict[str, Any] | None = None,
     feedback_errors: Errors | None = None,
     paper: dict[str, Any] | None = None,
+    cancelling: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """The event's page; the registration form or the paper feedback form on it that went wrong comes
-    back here with its errors."""
+    """The event's page; the registration form, the paper feedback form or the cancellation form on it
+    that went wrong comes back here with its errors (the cancellation's as `cancelling["errors"]`)."""
     event = await load(runtime, event_id)
     lang = current_language(request)
     people: list[dict[str, Any]] = []
     said: dict[str, Any] = {"count": 0, "items": []}
-    if is_via(who):  # who registered, and what they said, is VIA's to see
+    if is_via(who):  # who registered, what they said, and the note on a cancellation are VIA's to see
         async with read_transaction(runtime.engine) as conn:
+            [event] = await queries.with_cancellation_notes(conn, [event])
             people = await queries.registrations_of(conn, event_id)
             said = await queries.feedback_of(conn, event_id)
     for item in said["items"]:
@@ -413,6 +412,8 @@ async def event_page(
                 if p["attended"] and not p["erased"] and p["id"] not in participant_said
             ],
             "ratings": RATINGS,
+            "cancelling": cancelling or {"reason": "", "note": "", "errors": []},
+            "cancellation_reasons": options("cancellation_reason", lang),
             "may_write": is_via(who),
             "base": BASE,
         },
@@ -463,13 +464,23 @@ async def publish(request: Request, event_id: str, runtime: RuntimeDep, _: ViaSt
 
 
 @router.post(BASE + "/{event_id}/absagen", response_model=None)
-async def cancel(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff) -> Response:
+async def cancel(request: Request, event_id: str, runtime: RuntimeDep, who: ViaStaff) -> Response:
+    """A category everyone is told, and a note for the team; a refused one comes back as it was typed."""
     form = await request.form()
-    reason = str(form.get("reason", "")).strip()[:500] or None
+    typed: dict[str, Any] = {"reason": str(form.get("reason", "")), "note": str(form.get("note", ""))}
     try:
+        chosen = {"reason": typed["reason"]} if typed["reason"] else {}  # none chosen: "required"
+        body = CancelIn.model_validate({**chosen, "note": typed["note"] or None})
         event = await handlers.event_step(
-            runtime.uow, event_id, lambda e: e.cancel(reason), links(runtime), version_of(form)
+            runtime.uow,
+            event_id,
+            lambda e: e.cancel(body.reason, body.note),
+            links(runtime),
+            version_of(form),
         )
+    except (ValidationError, InvalidInput) as problem:
+        status, typed["errors"] = status_of(problem), errors_of(problem)
+        return await event_page(request, runtime, who, event_id, cancelling=typed, status_code=status)
     except (ConcurrencyError, DomainRuleViolation) as problem:
         return refused(request, event_id, problem)
     wake_dispatcher(request)

@@ -66,10 +66,11 @@ async def test_an_event_is_drafted_changed_published_and_cancelled(client: httpx
     assert (await client.post(f"/events/{event['id']}/publish")).json()["status"] == "published"
     not_yet = await client.post(f"/events/{event['id']}/complete")
     assert not_yet.status_code == 409 and "noch nicht begonnen" in not_yet.json()["message_de"]
-    cancelled = await client.post(f"/events/{event['id']}/cancel", json={"reason": "Referentin erkrankt"})
+    cancelled = await client.post(f"/events/{event['id']}/cancel", json={"reason": "speaker_unavailable"})
     assert (
         cancelled.json()["status"] == "cancelled"
-        and cancelled.json()["cancel_reason"] == "Referentin erkrankt"
+        and cancelled.json()["cancel_reason"] == "speaker_unavailable"
+        and cancelled.json()["cancel_note"] is None
     )
     again = await client.post(f"/events/{event['id']}/publish")
     assert again.status_code == 409 and "abgesagt" in again.json()["message_de"]

@@ -118,7 +118,7 @@ async def test_check_in_waits_for_the_event_day_and_a_checked_in_person_stays_re
     await client.post(f"/events/{event_id}/registrations/{first}/attendance")
     kept = await client.post(f"/events/{event_id}/registrations/{first}/cancel")
     assert kept.status_code == 409 and "eingelassen" in kept.json()["message_de"]
-    off = await client.post(f"/events/{event_id}/cancel", json={"reason": "zu spät"})
+    off = await client.post(f"/events/{event_id}/cancel", json={"reason": "organisational"})
     assert off.status_code == 409 and "abschließen statt absagen" in off.json()["message_de"]
     completed = await client.post(f"/events/{event_id}/complete")
     assert completed.status_code == 200

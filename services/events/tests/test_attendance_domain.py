@@ -11,6 +11,7 @@ import pytest
 from services.events.domain.model import Event
 from services.events.tests.test_domain import BEFORE, PLAN, START, person, published, types
 from shared.contracts.events import (
+    CancellationReason,
     CancelledBy,
     RegistrationAttendanceWithdrawn,
     RegistrationAttended,
@@ -80,7 +81,7 @@ def test_only_confirmed_places_are_checked_in() -> None:
 def test_nobody_is_checked_in_at_a_draft_or_cancelled_event_and_nobody_erased() -> None:
     draft = Event.draft("e1", PLAN, 5)
     cancelled = full_event()
-    cancelled.cancel("Referentin erkrankt")
+    cancelled.cancel(CancellationReason.SPEAKER_UNAVAILABLE)
     cancelled.mark_saved()
     with pytest.raises(DomainRuleViolation, match="published or completed"):
         cancelled.check_in("r1", ON_THE_DAY)
@@ -115,7 +116,7 @@ def test_who_was_checked_in_keeps_the_place_and_the_event_is_completed_not_cance
     with pytest.raises(DomainRuleViolation, match="undo it first"):
         event.cancel_registration("r1", CancelledBy.PARTICIPANT, ON_THE_DAY)
     with pytest.raises(DomainRuleViolation, match="took place"):
-        event.cancel("zu spät")
+        event.cancel(CancellationReason.ORGANISATIONAL)
     event.erase_registration(
         "r1", ON_THE_DAY
     )  # erasure always works; the attendance stays counted, r3 still waits

@@ -16,6 +16,7 @@ from services.events.demo import load_demo
 from services.events.projections import (
     CalendarProjection,
     calendar,
+    cancellation_notes,
     feedback,
     participation,
     registrations,
@@ -36,7 +37,8 @@ async def snapshot(engine: AsyncEngine) -> tuple[list, list]:  # type: ignore[ty
         people = (await conn.execute(select(registrations).order_by(registrations.c.id))).all()
         present = (await conn.execute(select(participation).order_by(participation.c.registration_id))).all()
         said = (await conn.execute(select(feedback).order_by(feedback.c.registration_id))).all()
-    return [tuple(r) for r in events], [tuple(r) for r in [*people, *present, *said]]
+        noted = (await conn.execute(select(cancellation_notes))).all()
+    return [tuple(r) for r in [*events, *noted]], [tuple(r) for r in [*people, *present, *said]]
 
 
 async def test_the_demo_calendar_loads_once_and_rebuilds_to_the_same(
@@ -75,6 +77,8 @@ async def test_the_demo_calendar_loads_once_and_rebuilds_to_the_same(
         assert [p["promoted"] for p in people if p["status"] == "confirmed"].count(True) == 1
         kinds = [n["kind"] for n in (await events.get("/notices")).json()]
         assert "event_cancelled" in kinds and kinds.count("already_registered") == 1
+        [cancelled] = [e for e in items if e["status"] == "cancelled"]
+        assert cancelled["cancel_reason"] == "speaker_unavailable" and cancelled["cancel_note"]
         past = [e for e in items if e["status"] == "completed"]
         attended = [
             [p["attended"] for p in (await events.get(f"/events/{e['id']}/registrations")).json()]

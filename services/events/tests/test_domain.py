@@ -12,7 +12,9 @@ from services.events.domain.model import Event, plan_of, token_hash
 from services.events.domain.notices import NoticeKind, notices_for
 from shared.contracts.directory import District, OrganisationKind
 from shared.contracts.events import (
+    CancellationReason,
     CancelledBy,
+    EventCancellationNoted,
     EventCancelled,
     EventCapacityChanged,
     EventFormat,
@@ -127,15 +129,49 @@ def test_draft_published_completed_or_cancelled() -> None:
     event.complete(START + timedelta(hours=7))
     assert event.status == EventStatus.COMPLETED
     for refused in (
-        lambda: event.cancel("zu spät"),
+        lambda: event.cancel(CancellationReason.TOO_FEW_REGISTRATIONS),
         event.publish,
         lambda: event.change_capacity(30, BEFORE),
     ):
         with pytest.raises(DomainRuleViolation):
             refused()
     cancelled = published()
-    cancelled.cancel("  Referentin   erkrankt ")
-    assert cancelled.pending_events == [EventCancelled(event_id="e1", reason="Referentin erkrankt")]
+    cancelled.cancel(CancellationReason.SPEAKER_UNAVAILABLE)
+    assert cancelled.pending_events == [
+        EventCancelled(event_id="e1", reason=CancellationReason.SPEAKER_UNAVAILABLE)
+    ]  # no note: nothing else is recorded
+    assert cancelled.cancellation_reason == CancellationReason.SPEAKER_UNAVAILABLE
+
+
+def test_a_cancellation_names_a_category_and_keeps_the_teams_note_apart() -> None:
+    event = published()
+    event.cancel("too_few_registrations", "  Neuer Termin im Herbst.\r\nRaum ist reserviert.  ")
+    assert event.pending_events == [
+        EventCancelled(event_id="e1", reason=CancellationReason.TOO_FEW_REGISTRATIONS),
+        EventCancellationNoted(event_id="e1", note="Neuer Termin im Herbst.\nRaum ist reserviert."),
+    ]
+    assert not EventCancellationNoted.public and EventCancelled.public  # the note never leaves
+    assert event.cancellation_note == "Neuer Termin im Herbst.\nRaum ist reserviert."
+    event.mark_saved()
+    event.cancel(CancellationReason.OTHER)  # sent twice: nothing more happens
+    assert event.pending_events == []
+
+
+def test_a_cancellation_without_a_known_category_or_with_a_long_note_is_refused() -> None:
+    event = published()
+    with pytest.raises(InvalidInput) as unknown:
+        event.cancel("Die Referentin ist erkrankt")
+    assert unknown.value.field == "reason" and "Grund der Absage" in unknown.value.message_de
+    with pytest.raises(InvalidInput) as long:
+        event.cancel(CancellationReason.OTHER, "x" * 501)
+    assert long.value.field == "note"
+    assert "höchstens 500 Zeichen (sie hat 501)" in long.value.message_de
+    assert "at most 500 characters" in long.value.message_en
+    assert event.pending_events == [] and event.status == EventStatus.PUBLISHED  # nothing of it
+    for fine in ("x" * 500, "\r\n".join(["y" * 99] * 5)):  # a form's line break counts as one
+        again = published()
+        again.cancel(CancellationReason.OTHER, fine)
+        assert len(again.pending_events) == 2
 
 
 def test_changing_details_records_only_what_changed() -> None:
@@ -260,7 +296,7 @@ def test_notices_follow_what_was_decided() -> None:
         (NoticeKind.PROMOTION, "r2"),
     ]
     event.mark_saved()
-    event.cancel("Raum nicht verfügbar")
+    event.cancel(CancellationReason.VENUE_UNAVAILABLE)
     assert [(n.kind, n.registration_id) for n in notices_for(event, event.pending_events)] == [
         (NoticeKind.EVENT_CANCELLED, "r2"),
         (NoticeKind.EVENT_CANCELLED, "r3"),

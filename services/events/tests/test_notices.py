@@ -22,6 +22,7 @@ from services.events.mail import MailSettings, NoticeDispatcher, failure
 from services.events.notices import NoticeStatus
 from services.events.tests.test_waitlist_concurrency import LINKS, published_event, service
 from shared.contracts.events import (
+    CancellationReason,
     CancelledBy,
     RegistrationAttendanceWithdrawn,
     RegistrationAttended,
@@ -237,7 +238,7 @@ async def test_an_erased_person_whose_check_in_was_undone_before_blocks_nothing(
         await unit.vault.erase(unit.conn, erased)
     event, changed = await handlers.cancel_registration(uow, event_id, erased, CancelledBy.STAFF, LINKS)
     assert changed and event.registrations[waiting].status == RegistrationStatus.CONFIRMED
-    await handlers.event_step(uow, event_id, lambda e: e.cancel("Raum fehlt"), LINKS)
+    await handlers.event_step(uow, event_id, lambda e: e.cancel(CancellationReason.VENUE_UNAVAILABLE), LINKS)
     kinds = [(n["kind"], n["registration_id"]) for n in await rows(engine)]
     assert [k for k in kinds if k[1] == erased] == [("confirmation", erased)]  # from before the erasure
     assert [k for k, r in kinds if r == waiting] == ["waitlist", "promotion", "event_cancelled"]

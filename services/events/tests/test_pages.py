@@ -125,9 +125,11 @@ async def test_an_event_is_edited_published_filled_and_its_waitlist_moves_up(
     assert erased.status_code == 303
     page = (await client.get(url, headers=HTML)).text
     assert "überall gelöscht" in page and "[gelöscht]" in page and "p1@verein.example" not in page
-    gone = await client.post(f"{url}/absagen", data={"reason": "Raum nicht verfügbar"}, headers=HTML)
+    gone = await client.post(f"{url}/absagen", data={"reason": "venue_unavailable"}, headers=HTML)
     assert gone.status_code == 303
-    assert "2 angemeldete Personen werden benachrichtigt" in (await client.get(url, headers=HTML)).text
+    page = (await client.get(url, headers=HTML)).text
+    assert "2 angemeldete Personen werden benachrichtigt" in page
+    assert "Abgesagt: Veranstaltungsort nicht verfügbar" in page
 
 
 async def test_other_partners_see_the_calendar_but_not_who_registered(

@@ -62,7 +62,7 @@ async def test_the_calendar_shows_what_was_published_and_the_feed_has_it_too(
     )
     await client.post("/events", json=seminar(title="Geheimer Entwurf"))
     cancelled = await published(client, title="Abgesagter Fachtag, Teil 1; Vorbereitung", format="conference")
-    await client.post(f"/events/{cancelled['id']}/cancel", json={"reason": "Raum fehlt"})
+    await client.post(f"/events/{cancelled['id']}/cancel", json={"reason": "venue_unavailable"})
 
     page = await client.get("/oeffentlich/veranstaltungen", headers=ANONYMOUS)
     assert page.status_code == 200 and "Anerkennung ausländischer Abschlüsse" in page.text
