@@ -26,7 +26,7 @@ from services.events.domain.consultation_commands import (
     CorrectConsultation,
     OpenAccompaniment,
 )
-from services.events.entrypoints.api import VIA, Staff, ViaStaff
+from services.events.entrypoints.api import Staff, ViaStaff, is_via
 from services.events.entrypoints.consultation_api import (
     AccompanimentIn,
     CloseIn,
@@ -53,10 +53,6 @@ ADVICE = "/veranstaltungen/beratungen"
 ACCOMPANIMENTS = "/veranstaltungen/prozessbegleitungen"
 PROBLEMS = (ValidationError, InvalidInput, DomainRuleViolation, ConcurrencyError)
 PAGE_SIZE = 50
-
-
-def is_via(who: Principal) -> bool:
-    return who.has_any(frozenset(VIA))
 
 
 def day(value: date | None, lang: str) -> str:
