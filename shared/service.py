@@ -48,6 +48,7 @@ from shared.telemetry import (
     tracer,
 )
 from shared.web.errors import install_error_handlers
+from shared.web.nul import refuse_nul
 from shared.web.templating import WebConfig, install_web
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,7 @@ def create_app(
         description=definition.description,
         lifespan=lifespan,
         telemetry=FASTAPI_TELEMETRY_OFF,
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.runtime = runtime
     app.state.trusted_proxies = settings.trusted_proxy_networks  # read by shared.web.clientaddress
