@@ -85,6 +85,7 @@ EMAIL_MAX = 254
 RATING_MIN, RATING_MAX = 1, 5
 COMMENT_MAX = 2000
 CANCELLATION_NOTE_MAX = 500
+YEAR_MIN, YEAR_MAX = 2000, 2100  # VIA's events (past ones recorded later too); beyond is a typo
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()/-]{5,30}$")
 
@@ -205,6 +206,13 @@ def valid_details(plan: EventPlan) -> Details:
         if getattr(plan, name).tzinfo is None:
             raise InvalidInput(
                 "Give the time with its time zone.", "Bitte die Uhrzeit mit Zeitzone angeben.", field=name
+            )
+        year = getattr(plan, name).year
+        if not YEAR_MIN <= year <= YEAR_MAX:
+            raise InvalidInput(
+                f"Give a year between {YEAR_MIN} and {YEAR_MAX} (this says {year}).",
+                f"Bitte ein Jahr zwischen {YEAR_MIN} und {YEAR_MAX} angeben (hier steht {year}).",
+                field=name,
             )
     if plan.ends_at <= plan.starts_at:
         raise InvalidInput(

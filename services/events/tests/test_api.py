@@ -95,6 +95,12 @@ async def test_bad_input_is_422_per_field_in_german_and_nothing_is_kept(
         (seminar(ends_at=in_days(29)), "ends_at", "Ende muss nach dem Beginn"),
         (seminar(registration_deadline=in_days(31)), "registration_deadline", "nicht nach dem Beginn"),
         (seminar(venue=None), "venue", "Ort angeben"),
+        (  # year 1 and 9999 would overflow on the way to UTC: a typo, told as one
+            seminar(starts_at="0001-01-01T00:10:00+01:00"),
+            "starts_at",
+            "Jahr zwischen 2000 und 2100 angeben (hier steht 1)",
+        ),
+        (seminar(ends_at="9999-12-31T23:00:00-05:00"), "ends_at", "hier steht 9999"),
         (seminar(format="network_meeting"), "network_id", "Netzwerk"),
         (
             seminar(format="network_meeting", network_id="no-such-network"),

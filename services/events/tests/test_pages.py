@@ -62,6 +62,10 @@ async def test_planning_with_a_mistake_shows_it_in_german_and_keeps_what_was_typ
     assert wrong.status_code == 422
     assert "Bitte Datum und Uhrzeit angeben" in field_error(wrong.text, "ends_at")
     assert 'value="Vereinsgründung Schritt für Schritt"' in wrong.text  # nothing typed is lost
+    ancient = await client.post("/veranstaltungen/neu", data=form(starts_at="0001-01-01T10:00"), headers=HTML)
+    assert ancient.status_code == 422 and "Jahr zwischen 2000 und 2100" in field_error(
+        ancient.text, "starts_at"
+    )
     rule = await client.post("/veranstaltungen/neu", data=form(venue=""), headers=HTML)
     assert rule.status_code == 422 and "Ort angeben" in field_error(rule.text, "venue")
     made = await client.post("/veranstaltungen/neu", data=form(), headers=HTML)
