@@ -319,3 +319,23 @@ async def test_the_personal_link_cancels_nothing_once_the_event_has_begun(
     posted = await client.post(link, headers=ANONYMOUS)  # an old tab, or a crafted post
     assert posted.status_code == 303 and "schon begonnen" in flash_cookie(posted)
     assert await log_size(engine) == size
+
+
+async def test_the_personal_link_says_when_the_event_was_cancelled_or_no_place_came_free(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await published(client, capacity=1)
+    url = f"/oeffentlich/veranstaltungen/{event['id']}"
+    assert (await client.post(url, data=public_person(1), headers=ANONYMOUS)).status_code == 303
+    await client.post(f"/events/{event['id']}/cancel", json={"reason": "too_few_registrations"})
+    page = await client.get(await link_of(client, "Person 1"), headers=ANONYMOUS)
+    assert "Diese Veranstaltung wurde abgesagt." in page.text and "Grund: Zu wenige Anmeldungen" in page.text
+    assert "Sie müssen nichts weiter tun" in page.text
+    assert "Meine Anmeldung stornieren" not in page.text and "frei</dd>" not in page.text  # no places
+
+    event_id, _ids = await event_with_people(client)  # today, two places, the third waits
+    assert (await client.post(f"/events/{event_id}/complete")).status_code == 200
+    waited = await client.get(await link_of(client, "Person 3"), headers=ANONYMOUS)
+    assert "kein Platz frei geworden" in waited.text and "Teilnahmebescheinigung" not in waited.text
+    english = await client.get(await link_of(client, "Person 3") + "?lang=en", headers=ANONYMOUS)
+    assert "no place became free" in english.text
