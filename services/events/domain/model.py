@@ -512,17 +512,17 @@ class Event(Aggregate):
             )
         existing = self.active_registration_of(email)
         if existing is not None:
-            where_en, where_de = (
-                ("have a place", "haben einen Platz")
+            where_en, where_de = (  # said to staff: the public form reminds the person by e-mail instead
+                ("has a place", "hat einen Platz")
                 if existing.status == RegistrationStatus.CONFIRMED
-                else ("are on the waitlist", "stehen auf der Warteliste")
+                else ("is on the waitlist", "steht auf der Warteliste")
             )
             raise AlreadyRegistered(
                 existing.id,
-                f"You are already registered with this e-mail address and {where_en}. "
-                "Your confirmation e-mail has the link to cancel.",
-                f"Sie sind mit dieser E-Mail-Adresse schon angemeldet und {where_de}. "
-                "Den Link zum Stornieren finden Sie in Ihrer Bestätigungs-E-Mail.",
+                f"This person is already registered with this e-mail address and {where_en}. "
+                "Their confirmation e-mail has the link to cancel.",
+                f"Diese Person ist mit dieser E-Mail-Adresse schon angemeldet und {where_de}. "
+                "Den Link zum Stornieren hat sie mit ihrer Bestätigungs-E-Mail bekommen.",
             )
         if self.begun(now) and self.free_places == 0:
             raise DomainRuleViolation(

@@ -245,15 +245,15 @@ async def list_page(
     when: str = "upcoming",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
-    for name, value, allowed in (
-        ("status", status, VOCABULARY["status"]),
-        ("format", format, VOCABULARY["format"]),
-        ("when", when, WHEN),
+    for name, value, allowed, (en, de) in (
+        ("status", status, VOCABULARY["status"], ("Status", "Status")),
+        ("format", format, VOCABULARY["format"], ("Format", "Format")),
+        ("when", when, WHEN, ("When", "Wann")),
     ):
-        if value and value not in allowed:
+        if value and value not in allowed:  # a hand-edited address: say which filter, as the page names it
             raise InvalidInput(
-                f"{value!r} is not a valid choice for {name}.",
-                f"{value!r} ist für {name} keine gültige Auswahl.",
+                f"{value!r} is not a choice of the filter “{en}”.",
+                f"{value!r} ist beim Filter „{de}“ keine gültige Auswahl.",
                 field=name,
             )
     now = handlers.utc_now()

@@ -207,10 +207,10 @@ def test_a_second_registration_of_the_same_address_is_refused_kindly() -> None:
     event.register(person(2), BEFORE)
     with pytest.raises(DomainRuleViolation) as again:
         event.register(person(3, email="  PERSON1@Verein.example "), BEFORE)
-    assert "schon angemeldet und haben einen Platz" in again.value.message_de
+    assert "schon angemeldet und hat einen Platz" in again.value.message_de
     with pytest.raises(DomainRuleViolation) as waiting:
         event.register(person(4, email="person2@verein.example"), BEFORE)
-    assert "stehen auf der Warteliste" in waiting.value.message_de
+    assert "steht auf der Warteliste" in waiting.value.message_de
     event.cancel_registration("r1", CancelledBy.PARTICIPANT, BEFORE)
     event.register(person(5, email="person1@verein.example"), BEFORE)  # after cancelling: welcome again
     assert event.registrations["r5"].status == RegistrationStatus.WAITLISTED

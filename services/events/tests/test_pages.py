@@ -165,6 +165,10 @@ async def test_the_list_shows_upcoming_past_and_the_english_switch(client: httpx
     english = await client.get("/veranstaltungen?lang=en", headers=HTML)
     assert "<h1>Events</h1>" in english.text and "Plan an event" in english.text
     assert "Qualification seminar" in english.text
+    when = await client.get("/veranstaltungen?when=bald", headers=HTML)  # a hand-edited address
+    assert when.status_code == 422 and "is not a choice of the filter “When”" in when.text
+    typo = await client.get("/veranstaltungen?status=offen&lang=de", headers=HTML)
+    assert "ist beim Filter „Status“ keine gültige Auswahl" in typo.text
 
 
 def test_every_text_of_the_pages_is_translated() -> None:
