@@ -32,7 +32,7 @@ from shared.bus.relay import OutboxRelay
 from shared.context import CommandContext, command_context
 from shared.db import create_tables, make_engine, read_transaction
 from shared.domain import EventRegistry
-from shared.projections import Projection
+from shared.projections import Projection, rebuild_reshaped
 from shared.settings import Settings
 from shared.store.eventstore import EventStore
 from shared.store.schema import store_metadata
@@ -113,6 +113,7 @@ class Runtime:
             Path(self.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
         metadatas = [store_metadata, *(p.metadata for p in self.definition.projections)]
         await create_tables(self.engine, *metadatas)
+        await rebuild_reshaped(self.engine, self.store, self.definition.projections)
         self.bus.start()
         self.relay.start()
         for consumer in self.consumers:
