@@ -78,6 +78,8 @@ registrations = Table(
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
     Column("cancelled_by", String(20), nullable=True),
+    # the wording agreed to on the public form (proof of consent, GDPR Art. 7(1)); None: registered by staff
+    Column("consent", Text, nullable=True),
     Column("erased", Boolean, nullable=False, default=False),
 )
 
@@ -208,6 +210,7 @@ class CalendarProjection:
                         promoted=False,
                         erased=False,
                         cancel_token_hash=data["cancel_token_hash"],
+                        consent=data.get("consent"),
                         registered_at=at,
                         changed_at=at,
                     )

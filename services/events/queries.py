@@ -137,6 +137,7 @@ async def registrations_of(
                 "cancelled_by": row.cancelled_by,
                 "erased": row.erased,
                 "registered_at": row.registered_at,
+                "consent": row.consent,
                 "changed_at": row.changed_at,
                 "waitlisted_at_version": row.waitlisted_at_version,
                 **_taking_part(took_part.get(row.id)),

@@ -183,6 +183,11 @@ class RegistrationRecorded(DomainEvent):
     phone: str | None = personal(default=None)
     cancel_token: str = personal(description="The secret of the personal cancellation link")
     cancel_token_hash: str = Field(description="SHA-256 of the token: how a link finds its registration")
+    consent: str | None = Field(
+        default=None,
+        description="The consent to the processing of the data, word for word as the public form showed it "
+        "(in its language), agreed at the time of this event; None when staff registered the person",
+    )
 
 
 class RegistrationConfirmed(DomainEvent):

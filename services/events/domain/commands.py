@@ -80,5 +80,6 @@ class Register:
     organisation_id: str | None = None
     phone: str | None = None
     late: bool = False
+    consent: str | None = None  # the wording the person agreed to on the public form
     registration_id: str = ""
     cancel_token: str = field(default="", repr=False)

@@ -541,6 +541,7 @@ class Event(Aggregate):
                 phone=phone,
                 cancel_token=cmd.cancel_token,
                 cancel_token_hash=token_hash(cmd.cancel_token),
+                consent=cmd.consent,
             )
         )
         ids = {"event_id": self.id, "registration_id": cmd.registration_id}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -228,6 +229,10 @@ class RegistrationOut(BaseModel):
     cancelled_by: CancelledBy | None
     erased: bool
     registered_at: datetime
+    consent: str | None = Field(
+        description="What the person agreed to on the public form, word for word, at registered_at; "
+        "None when staff registered them"
+    )
     changed_at: datetime
     attended: bool = Field(description="Checked in at the event")
     attended_at: datetime | None
@@ -446,10 +451,12 @@ async def register_person(
     }
 
 
-async def register_or_remind(runtime: Runtime, request: Request, event_id: str, body: RegistrationIn) -> None:
+async def register_or_remind(
+    runtime: Runtime, request: Request, event_id: str, body: RegistrationIn, consent: str
+) -> None:
     """The public form: whatever it led to is told by e-mail only, so the page says the same to everyone
-    (a person registered already gets a reminder with their link)."""
-    cmd = register_command(event_id, body, late=False)
+    (a person registered already gets a reminder with their link). `consent`: the wording agreed to."""
+    cmd = replace(register_command(event_id, body, late=False), consent=consent)
     await handlers.register_or_remind(runtime.uow, cmd, links(runtime))
     wake_dispatcher(request)
 

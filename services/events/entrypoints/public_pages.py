@@ -36,6 +36,7 @@ from shared.errors import DomainRuleViolation, InvalidInput, NotFound
 from shared.service import Runtime, RuntimeDep
 from shared.web.flash import flash
 from shared.web.forms import errors_of, status_of
+from shared.web.i18n import N_, translations
 from shared.web.ratelimit import RateLimiter
 from shared.web.templating import current_language, render
 
@@ -119,6 +120,18 @@ async def calendar_feed(request: Request, runtime: RuntimeDep) -> Response:
     )
 
 
+# What the person agrees to; recorded word for word, in the language the form was shown in, with the
+# registration (GDPR Art. 7(1): VIA must be able to show the consent)
+CONSENT = N_(
+    "I agree that VIA processes my data to organise this event and deletes it afterwards on request."
+)
+
+
+def consent_text(request: Request, runtime: Runtime) -> str:
+    own = runtime.definition.locale_dir
+    return translations(current_language(request), (own,) if own else ()).gettext(CONSENT)
+
+
 async def event_page(
     request: Request,
     runtime: Runtime,
@@ -138,6 +151,7 @@ async def event_page(
             or {"name": "", "email": "", "phone": "", "organisation_id": "", "privacy_consent": False},
             "errors": errors or [],
             "public": PUBLIC,
+            "consent": consent_text(request, runtime),
             "show_login_link": False,
         },
         status_code=status_code,
@@ -177,7 +191,7 @@ async def register_publicly(request: Request, event_id: str, runtime: RuntimeDep
                 "Bitte wählen Sie Ihre Organisation aus der Liste (oder keine).",
                 field="organisation_id",
             )
-        await register_or_remind(runtime, request, event_id, body)
+        await register_or_remind(runtime, request, event_id, body, consent_text(request, runtime))
     except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
         fresh = await public_event(runtime, event_id)
         return await event_page(request, runtime, fresh, values, errors_of(problem), status_of(problem))

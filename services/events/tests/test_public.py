@@ -278,3 +278,24 @@ async def test_the_personal_links_secret_reaches_neither_the_access_log_nor_a_tr
     for span in spans.get_finished_spans():
         shown = span.name + json.dumps({k: str(v) for k, v in (span.attributes or {}).items()})
         assert secret not in shown and "utm=mail" not in shown
+
+
+async def test_the_consent_is_kept_word_for_word_in_the_language_the_form_was_shown_in(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await published(client)
+    url = f"/oeffentlich/veranstaltungen/{event['id']}"
+    german = "Ich bin einverstanden, dass VIA meine Angaben"
+    assert german in (await client.get(url, headers=ANONYMOUS)).text
+    assert (await client.post(url, data=person(1), headers=ANONYMOUS)).status_code == 303
+    assert (await client.post(f"{url}?lang=en", data=person(2), headers=ANONYMOUS)).status_code == 303
+    await client.post(f"/events/{event['id']}/registrations", json={"name": "Person 3", "email": "p3@x.de"})
+    consents = {
+        p["name"]: p["consent"] for p in (await client.get(f"/events/{event['id']}/registrations")).json()
+    }
+    assert consents["Person 1"].startswith(german)
+    assert consents["Person 2"].startswith("I agree that VIA processes my data")
+    assert consents["Person 3"] is None  # staff registered them (by phone, on paper)
+    page = await client.get(f"/veranstaltungen/{event['id']}?lang=de", headers={"Accept": "text/html"})
+    assert "online, mit Einwilligung" in page.text and "vom Team eingetragen" in page.text
+    assert german in page.text
