@@ -113,14 +113,17 @@ class EventDetails(DomainEvent):
 
 
 class EventDrafted(EventDetails):
-    """An event was planned; not yet visible in the public calendar."""
+    """An event was planned; not yet visible in the public calendar. A draft may still change or never be
+    published: a subscriber that shows events to the public (a website, a newsletter) waits for
+    `ikmo.events.event.published` and shows nothing of a draft before it."""
 
     event_type = "ikmo.events.event.drafted"
     capacity: int = Field(description="Places that can be confirmed")
 
 
 class EventDetailsChanged(EventDetails):
-    """The description changed; carries the whole new description and which fields changed."""
+    """The description changed; carries the whole new description and which fields changed. Before the
+    event is published this is a draft's change: not for the public (see `event.drafted`)."""
 
     event_type = "ikmo.events.event.details_changed"
     changed: list[str]
