@@ -28,9 +28,11 @@ from shared.auth.principal import Role
 from shared.auth.users import AUTH_DIR, DEMO_ACCOUNTS, DEMO_ORGANISATION_ID, UserStore, users_path
 from shared.auth.verify import Forbidden, TokenVerifier
 from shared.telemetry import FASTAPI_TELEMETRY_OFF, configure_logging, log_access, route_template
+from shared.web.clientaddress import IPNetwork, client_address
 from shared.web.errors import install_error_handlers
 from shared.web.flash import flash, load_or_create_secret
 from shared.web.i18n import both, gettext_for
+from shared.web.ratelimit import counted_as
 from shared.web.templating import (
     EMBEDDED_AUTH_URL,
     WebConfig,
@@ -153,6 +155,7 @@ class LoginConfig:
     token_ttl: int = TOKEN_TTL
     max_failures: int = 5
     failure_window: float = 60.0
+    trusted_proxies: tuple[IPNetwork, ...] = ()  # whose X-Forwarded-For names the client (see clientaddress)
 
     @property
     def issuer_url(self) -> str:
@@ -177,6 +180,7 @@ class LoginConfig:
             secret_key=secret or "",
             organisation_id=getattr(settings, "demo_organisation_id", None) or DEMO_ORGANISATION_ID,
             allow_demo_users=getattr(settings, "environment", "development") != "production",
+            trusted_proxies=getattr(settings, "trusted_proxy_networks", ()),
         )
 
 
@@ -221,6 +225,7 @@ def create_login_app(
     )
     app.state.verifier = TokenVerifier(config.issuer_url, config.audience, str(jwks_path(config.data_dir)))
     app.state.limiter = limiter
+    app.state.trusted_proxies = config.trusted_proxies  # read by shared.web.clientaddress
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -298,8 +303,7 @@ def create_login_app(
         check_origin(request)
         next_url = next or request.query_params.get("next", "")
         _ = gettext_for(current_language(request))
-        client = request.client.host if request.client else "unknown"
-        key = f"{username.strip().lower()}|{client}"
+        key = f"{username.strip().lower()}|{counted_as(client_address(request))}"
         wait = limiter.retry_after(key)
         if wait > 0:
             seconds = int(wait) + 1

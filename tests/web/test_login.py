@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -19,6 +20,7 @@ from shared.auth.login import (
     FailedLoginLimiter,
     LoginConfig,
     allowed_origins,
+    create_login_app,
     jwks_path,
     mint_for_script,
     safe_redirect,
@@ -26,6 +28,7 @@ from shared.auth.login import (
 from shared.auth.principal import Role
 from shared.auth.users import DEMO_ACCOUNTS, DEMO_ORGANISATION_ID, UserStore, demo_password, users_path
 from shared.auth.verify import TokenVerifier
+from shared.web.clientaddress import parse_networks
 from tests.web.conftest import BASE, SERVICE_URLS, Clock, fast_hasher
 
 ORIGINS = allowed_origins([*SERVICE_URLS.values(), BASE])
@@ -310,3 +313,24 @@ async def test_the_access_log_names_the_route_without_its_query_string(
         assert (await client.get("/login?next=http://127.0.0.1:8102/secret-path")).status_code == 200
     [line] = [r.getMessage() for r in caplog.records if r.name == "ikmo.access"]
     assert line == "GET /login 200"
+
+
+async def test_the_failure_pause_counts_the_client_behind_a_trusted_proxy_and_ignores_a_forged_header(
+    login_config: LoginConfig, clock: Clock
+) -> None:
+    behind = replace(login_config, trusted_proxies=parse_networks("127.0.0.1"))
+    for config, separate in ((login_config, False), (behind, True)):
+        app = create_login_app(config, hasher=fast_hasher(), limiter=FailedLoginLimiter(2, 60.0, clock))
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 5000))
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
+            for n in range(2):  # someone guessing from one address, a new forged header each time
+                wrong = {"username": "via", "password": "guess"}
+                await client.post("/login", data=wrong, headers={"X-Forwarded-For": f"203.0.113.{n}"})
+            other = await client.post(
+                "/login",
+                data={"username": "via", "password": "via-demo"},
+                headers={"X-Forwarded-For": "198.51.100.7"},
+                follow_redirects=False,
+            )
+        # trusting nobody, the forged headers count as one address; behind the proxy they are three people
+        assert other.status_code == (303 if separate else 429), config
