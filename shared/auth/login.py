@@ -28,11 +28,11 @@ from shared.auth.principal import Role
 from shared.auth.users import AUTH_DIR, DEMO_ACCOUNTS, DEMO_ORGANISATION_ID, UserStore, users_path
 from shared.auth.verify import Forbidden, TokenVerifier
 from shared.telemetry import FASTAPI_TELEMETRY_OFF, configure_logging, log_access, route_template
-from shared.web.clientaddress import IPNetwork, client_address
+from shared.web.clientaddress import IPNetwork
 from shared.web.errors import install_error_handlers
 from shared.web.flash import flash, load_or_create_secret
 from shared.web.i18n import both, gettext_for
-from shared.web.ratelimit import counted_as
+from shared.web.ratelimit import client_key
 from shared.web.templating import (
     EMBEDDED_AUTH_URL,
     WebConfig,
@@ -303,7 +303,7 @@ def create_login_app(
         check_origin(request)
         next_url = next or request.query_params.get("next", "")
         _ = gettext_for(current_language(request))
-        key = f"{username.strip().lower()}|{counted_as(client_address(request))}"
+        key = f"{username.strip().lower()}|{client_key(request)}"
         wait = limiter.retry_after(key)
         if wait > 0:
             seconds = int(wait) + 1

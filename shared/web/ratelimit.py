@@ -12,6 +12,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 
 from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from shared.errors import TooManyRequests
 from shared.web.clientaddress import client_address
@@ -27,6 +28,11 @@ def counted_as(address: str) -> str:
     if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
         return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))
     return str(parsed)
+
+
+def client_key(connection: HTTPConnection) -> str:
+    """Whom a limit counts for this request: its client address (behind trusted proxies), IPv6 by /64."""
+    return counted_as(client_address(connection))
 
 
 class RateLimiter:
@@ -53,4 +59,4 @@ class RateLimiter:
         self._seen.clear()
 
     async def __call__(self, request: Request) -> None:
-        self.hit(counted_as(client_address(request)))
+        self.hit(client_key(request))
