@@ -267,9 +267,39 @@ async def plaintext_in_database(engine: AsyncEngine, needle: str, tables: tuple[
         assert engine.url.database
         files = Path(engine.url.database).parent.glob(Path(engine.url.database).name + "*")
         return any(needle.encode() in f.read_bytes() for f in files)
+    return bool(await _postgres_rows_holding(engine, needle, tables))
+
+
+async def _postgres_rows_holding(
+    engine: AsyncEngine, needle: str, tables: tuple[str, ...] | None
+) -> list[str]:
+    """The tables (all of the connection's schema when None) with a row whose text form holds the needle."""
     async with engine.connect() as conn:
+        if tables is None:
+            listed = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+            tables = tuple((await conn.execute(text(listed))).scalars().all())
+        holding = []
         for table in tables:
-            dump = (await conn.execute(text(f"SELECT CAST(t AS text) FROM {table} t"))).scalars().all()
+            dump = (await conn.execute(text(f'SELECT CAST(t AS text) FROM "{table}" t'))).scalars().all()
             if any(needle in row for row in dump):
-                return True
-    return False
+                holding.append(f"table {table}")
+        return holding
+
+
+def _files_holding(raw: bytes, folder: Path) -> list[str]:
+    return [
+        str(f.relative_to(folder)) for f in sorted(folder.rglob("*")) if f.is_file() and raw in f.read_bytes()
+    ]
+
+
+async def found_at_rest(needle: str | bytes, folder: Path, engine: AsyncEngine) -> list[str]:
+    """Everywhere the needle lies at rest: any file under `folder` (the SQLite files with their WAL, the
+    nats-server's JetStream store, its log) and, on PostgreSQL, any table of the test's schema. The places
+    are returned so that a failing test says where the data leaked. Bytes are looked for as they are in
+    files and in PostgreSQL's hex form of bytea (a row's text form escapes the `\\x`)."""
+    raw = needle.encode() if isinstance(needle, str) else needle
+    places = _files_holding(raw, folder)
+    if engine.dialect.name == "postgresql":
+        as_text = needle if isinstance(needle, str) else needle.hex()
+        places += await _postgres_rows_holding(engine, as_text, None)
+    return places
