@@ -1,8 +1,11 @@
 """Delivering the notices of the outbox: by SMTP when a server is configured, otherwise kept for the page.
 
-`IKMO_SMTP_HOST` (and `_PORT`, `_USERNAME`, `_PASSWORD`, `_SENDER`, `_STARTTLS`, `_SSL`) name the mail
-server. Without a host (the embedded default) a notice is marked "stored": staff read it on the page
-"Benachrichtigungen" and can pass it on by hand.
+`IKMO_SMTP_HOST` (and `_PORT`, `_USERNAME`, `_PASSWORD`, `_SENDER`, `_STARTTLS`, `_SSL`, `_CA_FILE`) name
+the mail server. The server's certificate is always verified, name included: against the system's CA store,
+or against `IKMO_SMTP_CA_FILE` alone for a server with a certificate of an in-house CA. With `_STARTTLS`
+nothing (no password, no notice) is sent unless the server offers STARTTLS. Without a host (the embedded
+default) a notice is marked "stored": staff read it on the page "Benachrichtigungen" and can pass it on by
+hand.
 
 A notice is claimed before it is sent (pending → sending, one UPDATE that only one dispatcher can win), so
 two replicas never send the same notice; one claimed by a dispatcher that then died goes back to pending
@@ -21,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +52,7 @@ class MailSettings(BaseSettings):
     sender: str = "VIA Berlin/Brandenburg e.V. <veranstaltungen@via-in-berlin.de>"
     starttls: bool = True
     ssl: bool = False  # SMTPS (port 465) instead of STARTTLS
+    ca_file: Path | None = None  # PEM file of the CAs to trust instead of the system's (an in-house CA)
     timeout: float = 20.0
 
     @property
@@ -103,7 +108,7 @@ def send_by_smtp(settings: MailSettings, recipient: str, subject: str, body: str
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="ikmo.events")
     message.set_content(body)
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=settings.ca_file)  # verifies chain and host name
     client: smtplib.SMTP
     if settings.ssl:
         client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
