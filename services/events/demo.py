@@ -1,14 +1,29 @@
 """Demo data for the embedded default: a realistic calendar of VIA's formats, loaded through the service's
 own API on the first `make up`, after the directory's demo (the organisations come over the bus).
 
+A feature the demo never shows is not done, so every one of them happens here once, the way it happens
+for real (staff through the API, people through the public form and their personal link):
+- events published, a draft, one cancelled with a reason (and VIA's note), two completed with attendance
+  (one no-show each), paper feedback entered by staff and one feedback given through the personal link;
+- a waitlist: staff cancel one place and a person cancels hers through her personal link (as her notice
+  carries it), and each time the first in line moves up; on another event more places move the head of
+  the waitlist up; someone waiting fills in the public form again and gets the reminder;
+- a registration through the public form with consent ("online, mit Einwilligung" on the staff page);
+- a registrant erased (crypto-shredding: the staff list shows "[gelöscht]");
+- an event under way today ("Offene Antragswerkstatt"): it starts a few seconds after it is planned and
+  lasts some hours; people are checked in and a walk-in registered at the door, so the phone check-in
+  list has something live;
+- the advice records (consultation_demo.py).
+
 The formats, topics, funding lines and VIA's address are those of the source texts (seeds 000 and 001);
 the dates are relative to today, so the calendar always has something coming. Everything about people
-is invented (DEMO) and uses example.org addresses.
+is invented (DEMO) and uses example.org addresses. It loads only while the service has no events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +34,17 @@ from shared.web.vocabulary import BERLIN
 
 VIA_ADDRESS = "VIA Berlin/Brandenburg e.V., Petersburger Straße 92, 10247 Berlin"
 WAIT_FOR_DIRECTORY = 60.0  # seconds: the directory's organisations arrive over the bus
+LIVE_START = 3.0  # seconds after it is planned, the event under way begins: check-in and walk-ins open
+PUBLIC_FORM = "/oeffentlich/veranstaltungen"  # the public pages, as a person's browser uses them
+PERSONAL_LINK = re.compile(r"/oeffentlich/anmeldung/[A-Za-z0-9_-]+")  # the link in a person's notice
+
+# the events on which a feature happens (see the module's docstring)
+WAITLIST = "Anerkennung ausländischer Berufsabschlüsse – Wege, Stellen, Fristen"
+MORE_PLACES = "Werkstattgespräch: Interkulturelle Öffnung im Bezirksamt gemeinsam mit MO"
+ONLINE = "Vereinsgründung und Vereinsführung: Satzung, Vorstand, Gemeinnützigkeit"
+ERASED = "Fachtag Kommune interkulturell: MO als Arbeitsmarktakteure"
+FEEDBACK_BY_LINK = "Der Verein als Arbeitgeber: Minijob, Ehrenamtspauschale, Arbeitsvertrag"
+UNDER_WAY = "Offene Antragswerkstatt: Förderanträge gemeinsam schreiben"
 
 NEEDED = (
     "Yaar e.V.",
@@ -62,6 +88,8 @@ FEEDBACK = [
     (3, "Etwas zu viel Stoff für einen Tag. (Demo)"),
     (5, None),
 ]
+# DEMO feedback a participant gave herself through her personal link
+OWN_FEEDBACK = {"rating": "5", "comment": "Endlich weiß ich, was ein Minijob den Verein kostet. (Demo)"}
 
 
 def at(days: int, hour: int, minute: int = 0) -> datetime:
@@ -131,7 +159,7 @@ def calendar(org: dict[str, str], network_id: str | None) -> list[tuple[dict[str
                 district="neukoelln",
             ),
             "published",
-            6,  # more than places: two wait
+            7,  # more than places: three wait; two move up (staff cancel one, a person another by link)
         ),
         (
             event(
@@ -194,12 +222,12 @@ def calendar(org: dict[str, str], network_id: str | None) -> list[tuple[dict[str
                 "senate_ikmo",
                 33,
                 (10, 13),
-                15,
+                3,
                 venue="Bezirksamt Neukölln (Demo-Adresse)",
                 district="neukoelln",
             ),
             "published",
-            0,
+            5,  # two wait; one more place moves the first of them up
         ),
         (
             event(
@@ -306,47 +334,149 @@ async def load_demo(client: httpx.AsyncClient) -> int:
         return 0
     organisations, network_id = await _directory_copy(client)
     planned = calendar(organisations, network_id)
+    made: dict[str, tuple[str, list[str]]] = {}  # title: (event id, registration ids in order)
     for body, fate, registrations in planned:
-        made = (await client.post("/events", json=body)).raise_for_status().json()
-        url = f"/events/{made['id']}"
+        event_id = (await client.post("/events", json=body)).raise_for_status().json()["id"]
+        url = f"/events/{event_id}"
         if fate == "draft":
             continue
         (await client.post(f"{url}/publish")).raise_for_status()
-        ids = []
-        for name, email, organisation in PEOPLE[:registrations]:
-            person = {"name": name, "email": email, "organisation_id": organisations.get(organisation or "")}
-            made_registration = (await client.post(f"{url}/registrations", json=person)).raise_for_status()
-            ids.append(made_registration.json()["registration_id"])
-        if registrations > body["capacity"]:  # one with a place withdraws: the first waiting moves up
-            (await client.post(f"{url}/registrations/{ids[1]}/cancel")).raise_for_status()
+        ids = [await _register(client, event_id, person, organisations) for person in PEOPLE[:registrations]]
+        made[body["title"]] = (event_id, ids)
         if fate == "cancelled":
             # A category for everyone, and a note for the team that says nothing about anyone.
             why = {"reason": "speaker_unavailable", "note": "Neuer Termin im nächsten Quartal (Demo)."}
             (await client.post(f"{url}/cancel", json=why)).raise_for_status()
         elif fate == "completed":
-            for registration_id in ids[:-1]:  # everyone came but the last (a no-show)
+            came = ids[:-1]  # everyone came but the last (a no-show)
+            for registration_id in came:
                 (await client.post(f"{url}/registrations/{registration_id}/attendance")).raise_for_status()
             (await client.post(f"{url}/complete")).raise_for_status()
-            for registration_id, (rating, comment) in zip(ids[:-1], FEEDBACK, strict=False):  # paper forms
+            on_paper = came[1:] if body["title"] == FEEDBACK_BY_LINK else came  # the first says it online
+            for registration_id, (rating, comment) in zip(on_paper, FEEDBACK, strict=False):
                 answer = {"rating": rating, "comment": comment}
                 (
                     await client.put(f"{url}/registrations/{registration_id}/feedback", json=answer)
                 ).raise_for_status()
-    await _registers_twice(client)
-    return len(planned)
+    await _moves_up(client, *made[WAITLIST])
+    await _more_places(client, made[MORE_PLACES][0])
+    await _registers_online(client, made[ONLINE][0])
+    await _erases(client, *made[ERASED])
+    await _feedback_by_link(client, *made[FEEDBACK_BY_LINK])
+    await _registers_twice(client, made[WAITLIST][0])
+    await _under_way(client, organisations)
+    return len(planned) + 1
 
 
-async def _registers_twice(client: httpx.AsyncClient) -> None:
+async def _register(
+    client: httpx.AsyncClient,
+    event_id: str,
+    person: tuple[str, str, str | None],
+    organisations: dict[str, str],
+) -> str:
+    """Staff register someone (by phone, on paper, at the door); returns the registration's id."""
+    name, email, organisation = person
+    body = {"name": name, "email": email, "organisation_id": organisations.get(organisation or "")}
+    made = (await client.post(f"/events/{event_id}/registrations", json=body)).raise_for_status()
+    return str(made.json()["registration_id"])
+
+
+async def _personal_link(client: httpx.AsyncClient, event_id: str, registration_id: str) -> str:
+    """The path of someone's personal link, taken from the notice they were sent (as staff read it on
+    "Benachrichtigungen" while no mail server is configured): the demo clicks what the person clicks."""
+    sent = (await client.get("/notices", params={"event_id": event_id})).raise_for_status().json()
+    for notice in sent:
+        found = PERSONAL_LINK.search(notice["body"]) if notice["registration_id"] == registration_id else None
+        if found:
+            return found.group(0)
+    raise RuntimeError(f"no notice with a personal link for the demo's registration {registration_id}")
+
+
+async def _status_of(client: httpx.AsyncClient, event_id: str, registration_id: str) -> dict[str, Any]:
+    people = (await client.get(f"/events/{event_id}/registrations")).raise_for_status().json()
+    return dict(next(p for p in people if p["id"] == registration_id))
+
+
+async def _moves_up(client: httpx.AsyncClient, event_id: str, ids: list[str]) -> None:
+    """The full workshop: staff cancel one place (someone phoned), a person cancels hers through her
+    personal link; each time the first on the waitlist moves up, and one still waits."""
+    (await client.post(f"/events/{event_id}/registrations/{ids[1]}/cancel")).raise_for_status()
+    link = await _personal_link(client, event_id, ids[2])
+    answer = await client.post(link)  # the button on the link's page; the page says how it went
+    cancelled = await _status_of(client, event_id, ids[2])
+    if answer.status_code != 303 or cancelled["cancelled_by"] != "participant":
+        raise RuntimeError(f"the demo's cancellation by link did not go through ({answer.status_code})")
+
+
+async def _more_places(client: httpx.AsyncClient, event_id: str) -> None:
+    """One more place at the Werkstattgespräch: the head of its waitlist moves up, the next still waits."""
+    event = (await client.get(f"/events/{event_id}")).raise_for_status().json()
+    more = {"capacity": event["capacity"] + 1}
+    (await client.post(f"/events/{event_id}/capacity", json=more)).raise_for_status()
+
+
+async def _registers_online(client: httpx.AsyncClient, event_id: str) -> None:
+    """Someone registers through the public form and agrees to the processing of her data: the staff
+    list shows "online, mit Einwilligung" with the wording she agreed to."""
+    name, email, _ = PEOPLE[-1]
+    form = {"name": name, "email": email, "privacy_consent": "true"}
+    answer = await client.post(f"{PUBLIC_FORM}/{event_id}", data=form)
+    if answer.status_code != 303:
+        raise RuntimeError(f"the demo's public registration was answered {answer.status_code}")
+
+
+async def _erases(client: httpx.AsyncClient, event_id: str, ids: list[str]) -> None:
+    """A registrant asks to be forgotten (GDPR Art. 17): her key is deleted, her place goes on, and
+    every copy of her data reads "[gelöscht]"."""
+    (await client.post(f"/events/{event_id}/registrations/{ids[-1]}/erase")).raise_for_status()
+
+
+async def _feedback_by_link(client: httpx.AsyncClient, event_id: str, ids: list[str]) -> None:
+    """A participant of a past event rates it herself through her personal link."""
+    link = await _personal_link(client, event_id, ids[0])
+    answer = await client.post(f"{link}/rueckmeldung", data=OWN_FEEDBACK)
+    if answer.status_code != 303:
+        raise RuntimeError(f"the demo's feedback by link was answered {answer.status_code}")
+
+
+async def _registers_twice(client: httpx.AsyncClient, event_id: str) -> None:
     """Someone on a waitlist forgot and fills in the public form again: the page thanks them as anyone,
     and the notices show the reminder with their link (the staff page "Benachrichtigungen")."""
-    full = next(e for e in (await client.get("/events")).json()["items"] if e["waitlisted"])
     waiting = [
         r["name"]
-        for r in (await client.get(f"/events/{full['id']}/registrations")).json()
+        for r in (await client.get(f"/events/{event_id}/registrations")).json()
         if r["status"] == "waitlisted"
     ]
     name, email, _ = next(p for p in PEOPLE if p[0] == waiting[-1])
     form = {"name": name, "email": email, "privacy_consent": "true"}
-    answer = await client.post(f"/oeffentlich/veranstaltungen/{full['id']}", data=form)
+    answer = await client.post(f"{PUBLIC_FORM}/{event_id}", data=form)
     if answer.status_code != 303:
         raise RuntimeError(f"the demo's second registration was answered {answer.status_code}")
+
+
+async def _under_way(client: httpx.AsyncClient, organisations: dict[str, str]) -> None:
+    """An event that is on right now: planned to begin a few seconds from now and to last some hours.
+    Five registered beforehand; once it has begun three of them are checked in, and a walk-in is
+    registered at the door onto a free place (allowed only once it has begun) and checked in."""
+    starts = datetime.now(BERLIN).replace(microsecond=0) + timedelta(seconds=LIVE_START)
+    body = {
+        "title": UNDER_WAY,
+        "format": "workshop",
+        "topics": ["project_funding", "project_administration"],
+        "funding_line": "senate_ikmo",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=4)).isoformat(),
+        "capacity": 8,
+        "description": "Bringen Sie Ihren Antrag mit: Wir schreiben gemeinsam an Projektbeschreibung, "
+        "Finanzplan und Zeitplan. Kommen und gehen, wann Sie möchten.",
+        "venue": VIA_ADDRESS,
+        "district": "friedrichshain_kreuzberg",
+    }
+    event_id = (await client.post("/events", json=body)).raise_for_status().json()["id"]
+    (await client.post(f"/events/{event_id}/publish")).raise_for_status()
+    ids = [await _register(client, event_id, person, organisations) for person in PEOPLE[:5]]
+    await asyncio.sleep(max(0.0, (starts - datetime.now(BERLIN)).total_seconds()) + 0.5)  # it begins
+    walk_in = await _register(client, event_id, PEOPLE[8], organisations)
+    for registration_id in [*ids[:3], walk_in]:
+        checked = await client.post(f"/events/{event_id}/registrations/{registration_id}/attendance")
+        checked.raise_for_status()
