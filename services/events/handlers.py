@@ -32,7 +32,7 @@ from services.events.domain.commands import (
     OrganisationRef,
     Register,
 )
-from services.events.domain.model import AlreadyRegistered, Event, Registration, plan_of, token_hash
+from services.events.domain.model import AlreadyRegistered, Details, Event, Registration, plan_of, token_hash
 from services.events.domain.notices import NoticeDue, NoticeKind, notices_for
 from shared.contracts.events import CancelledBy, FeedbackBy
 from shared.db import queue_behind
@@ -76,9 +76,10 @@ async def _load(uow: UnitOfWork, event_id: str, expected_version: int | None = N
     return event
 
 
-async def _save(uow: UnitOfWork, event: Event, links: outbox.Links) -> None:
-    """Append what the decision recorded and, in the same transaction, the notices it causes."""
-    due = notices_for(event, event.pending_events)
+async def _save(uow: UnitOfWork, event: Event, links: outbox.Links, previous: Details | None = None) -> None:
+    """Append what the decision recorded and, in the same transaction, the notices it causes (`previous`:
+    the description before a change of it, which the notice of a new time or place quotes)."""
+    due = notices_for(event, event.pending_events, previous)
     await outbox.write(uow, event, due, links)
     await uow.save(event)
 
@@ -124,13 +125,14 @@ async def draft_event(uow_factory: UowFactory, cmd: DraftEvent) -> Event:
     return event
 
 
-async def change_details(uow_factory: UowFactory, cmd: ChangeEventDetails) -> Event:
+async def change_details(uow_factory: UowFactory, cmd: ChangeEventDetails, links: outbox.Links) -> Event:
+    """A new time or place of a published event is mailed to everyone registered, in the same step."""
     async with uow_factory() as uow:
         event = await _load(uow, cmd.event_id, cmd.expected_version)
-        assert event.details is not None
-        plan = plan_of(event.details, cmd.changes)
-        event.change_details(await _resolved_plan(uow, plan, event))
-        await uow.save(event)
+        previous = event.details
+        assert previous is not None
+        event.change_details(await _resolved_plan(uow, plan_of(previous, cmd.changes), event))
+        await _save(uow, event, links, previous)
     return event
 
 
@@ -213,8 +215,8 @@ async def _remind(uow: UnitOfWork, event: Event, registration_id: str, links: ou
         return
     if await outbox.sent_lately(uow.conn, registration_id, kind, utc_now() - outbox.REMINDER_PAUSE):
         return
-    position = event.waitlist.index(registration_id) + 1 if registration_id in event.waitlist else None
-    await outbox.write(uow, event, [NoticeDue(kind, registration_id, position)], links)
+    due = NoticeDue(kind, registration_id, event.waitlist_position(registration_id))
+    await outbox.write(uow, event, [due], links)
 
 
 async def cancel_registration(

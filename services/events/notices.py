@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.events.domain.model import Event, Registration
+from services.events.domain.model import Details, Event, Registration
 from services.events.domain.notices import NoticeDue, NoticeKind
 from services.events.labels import label, timespan
 from shared.contracts.events import RegistrationStatus
@@ -70,6 +70,7 @@ SUBJECTS = {  # both languages, since a mail client shows the subject before any
     NoticeKind.CANCELLATION: "Stornierung bestätigt / Cancellation confirmed: {title}",
     NoticeKind.EVENT_CANCELLED: "Abgesagt / Cancelled: {title}",
     NoticeKind.ALREADY_REGISTERED: "Sie sind schon angemeldet / You are registered already: {title}",
+    NoticeKind.DETAILS_CHANGED: "Neue Zeit oder neuer Ort / New time or place: {title}",
 }
 REMINDER_PAUSE = timedelta(minutes=15)  # at most one "already registered" mail per person in this time
 
@@ -88,6 +89,8 @@ _LEAD_DE = {
     NoticeKind.ALREADY_REGISTERED: "mit Ihrer E-Mail-Adresse wurde das Anmeldeformular noch einmal "
     "ausgefüllt. Sie sind schon angemeldet und {state_de}; eine zweite Anmeldung braucht es nicht. Waren Sie "
     "das nicht, können Sie diese E-Mail übergehen.",
+    NoticeKind.DETAILS_CHANGED: "die Veranstaltung, für die Sie angemeldet sind, findet zu einer anderen "
+    "Zeit oder an einem anderen Ort statt. Ihre Anmeldung bleibt bestehen: Sie {state_de}.",
 }
 _LEAD_EN = {
     NoticeKind.CONFIRMATION: "thank you for registering. Your place is confirmed.",
@@ -103,12 +106,15 @@ _LEAD_EN = {
     NoticeKind.ALREADY_REGISTERED: "the registration form was filled in again with your e-mail address. "
     "You are registered already and {state_en}; there is no need to register twice. If this was not you, "
     "you can ignore this e-mail.",
+    NoticeKind.DETAILS_CHANGED: "the event you registered for takes place at another time or in another "
+    "place. Your registration stands: you {state_en}.",
 }
 WITH_LINK = {
     NoticeKind.CONFIRMATION,
     NoticeKind.WAITLIST,
     NoticeKind.PROMOTION,
     NoticeKind.ALREADY_REGISTERED,
+    NoticeKind.DETAILS_CHANGED,
 }
 
 
@@ -122,14 +128,11 @@ class Links:
         return f"{self.public_url.rstrip('/')}/oeffentlich/anmeldung/{token}"
 
 
-def when(event: Event, lang: str) -> str:
-    assert event.details is not None
-    return timespan(event.details.starts_at, event.details.ends_at, lang)
+def when(details: Details, lang: str) -> str:
+    return timespan(details.starts_at, details.ends_at, lang)
 
 
-def where(event: Event, lang: str) -> str:
-    details = event.details
-    assert details is not None
+def where(details: Details, lang: str) -> str:
     place = ", ".join(
         p for p in (details.venue, label(details.district, lang) if details.district else "") if p
     )
@@ -141,8 +144,9 @@ def where(event: Event, lang: str) -> str:
 
 def compose(event: Event, registration: Registration, due: NoticeDue, links: Links) -> tuple[str, str]:
     """(subject, body) of one notice: German first, the same in English below."""
-    assert event.details is not None
-    title = event.details.title
+    details = event.details
+    assert details is not None
+    title = details.title
     subject = SUBJECTS[due.kind].format(title=title)
     position = due.position or 0
     if registration.status == RegistrationStatus.WAITLISTED:
@@ -157,8 +161,7 @@ def compose(event: Event, registration: Registration, due: NoticeDue, links: Lin
         _LEAD_DE[due.kind].format(position=position, state_de=state_de),
         "",
         f"Veranstaltung: {title}",
-        f"Wann: {when(event, 'de')}",
-        f"Wo: {where(event, 'de')}",
+        *_before_now(details, due.previous, "de"),
     ]
     english = [
         f"Hello {registration.name},",
@@ -166,8 +169,7 @@ def compose(event: Event, registration: Registration, due: NoticeDue, links: Lin
         _LEAD_EN[due.kind].format(position=position, state_en=state_en),
         "",
         f"Event: {title}",
-        f"When: {when(event, 'en')}",
-        f"Where: {where(event, 'en')}",
+        *_before_now(details, due.previous, "en"),
     ]
     if due.kind == NoticeKind.EVENT_CANCELLED and event.cancellation_reason:  # the category: never a note
         german.append(f"Grund: {label(event.cancellation_reason, 'de')}")
@@ -182,6 +184,25 @@ def compose(event: Event, registration: Registration, due: NoticeDue, links: Lin
     closing = ["", "Mit freundlichen Grüßen", SIGNATURE]
     body = "\n".join([*german, *closing, "", "— English —", "", *english, "", "Kind regards", SIGNATURE])
     return subject, body
+
+
+_WHEN = {"de": ("Wann", "neu", "bisher"), "en": ("When", "new", "before")}
+_WHERE = {"de": ("Wo", "neu", "bisher"), "en": ("Where", "new", "before")}
+
+
+def _before_now(details: Details, previous: Details | None, lang: str) -> list[str]:
+    """When and where; after a change, the new value marked and the old one beneath it, so that nobody
+    has to compare two e-mails to see what moved."""
+    lines = []
+    for words, show in ((_WHEN[lang], when), (_WHERE[lang], where)):
+        heading, new, old = words
+        now = show(details, lang)
+        then = show(previous, lang) if previous is not None else now
+        if then == now:
+            lines.append(f"{heading}: {now}")
+        else:
+            lines += [f"{heading} ({new}): {now}", f"    {old}: {then}"]
+    return lines
 
 
 async def write(uow: UnitOfWork, event: Event, due: list[NoticeDue], links: Links) -> list[str]:

@@ -403,6 +403,10 @@ class Event(Aggregate):
         assert self.details is not None
         return now >= self.details.starts_at
 
+    def waitlist_position(self, registration_id: str) -> int | None:
+        """1 for the first in line; None for who is not waiting."""
+        return self.waitlist.index(registration_id) + 1 if registration_id in self.waitlist else None
+
     def registration(self, registration_id: str) -> Registration:
         found = self.registrations.get(registration_id)
         if found is None:

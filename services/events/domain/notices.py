@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.events.domain.model import Event
+from services.events.domain.model import Details, Event
 from shared.contracts.events import (
     EventCancelled,
+    EventDetailsChanged,
+    EventStatus,
     RegistrationCancelled,
     RegistrationConfirmed,
     RegistrationPromoted,
@@ -28,6 +30,12 @@ class NoticeKind(StrEnum):
     CANCELLATION = "cancellation"  # your registration was cancelled
     EVENT_CANCELLED = "event_cancelled"  # the event will not take place
     ALREADY_REGISTERED = "already_registered"  # someone used the public form again: your link, once more
+    DETAILS_CHANGED = "details_changed"  # the time or the place of a published event changed
+
+
+# What a registrant plans their day around: a change of any of these is worth an e-mail; a new title,
+# description or topic is not (the event page shows those).
+WHEN_AND_WHERE = frozenset({"starts_at", "ends_at", "online", "venue", "district"})
 
 
 @dataclass(frozen=True)
@@ -35,10 +43,14 @@ class NoticeDue:
     kind: NoticeKind
     registration_id: str
     position: int | None = None  # the place on the waitlist
+    previous: Details | None = None  # before a change of time or place: what the person planned for
 
 
-def notices_for(event: Event, recorded: Sequence[DomainEvent]) -> list[NoticeDue]:
-    """`event` is the aggregate after the decision; `recorded` what the decision appended."""
+def notices_for(
+    event: Event, recorded: Sequence[DomainEvent], previous: Details | None = None
+) -> list[NoticeDue]:
+    """`event` is the aggregate after the decision; `recorded` what the decision appended; `previous`
+    the description before it, when the decision changed the description."""
     due: list[NoticeDue] = []
     for change in recorded:
         match change:
@@ -54,6 +66,17 @@ def notices_for(event: Event, recorded: Sequence[DomainEvent]) -> list[NoticeDue
                 # Cancelling the event leaves registrations as they were: everyone still active is told.
                 due.extend(
                     NoticeDue(NoticeKind.EVENT_CANCELLED, r.id)
+                    for r in event.registrations.values()
+                    if r.active
+                )
+            case EventDetailsChanged() if (
+                previous is not None
+                and event.status == EventStatus.PUBLISHED
+                and WHEN_AND_WHERE & set(change.changed)
+            ):
+                # a draft has nobody to tell; after publication everyone holding a place or waiting is
+                due.extend(
+                    NoticeDue(NoticeKind.DETAILS_CHANGED, r.id, event.waitlist_position(r.id), previous)
                     for r in event.registrations.values()
                     if r.active
                 )

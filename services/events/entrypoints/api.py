@@ -341,7 +341,7 @@ async def change_details(
     if_match: IfMatch = None,
 ) -> Any:
     cmd = ChangeEventDetails(event_id, body.changes(), expected_version(if_match))
-    await handlers.change_details(runtime.uow, cmd)
+    await handlers.change_details(runtime.uow, cmd, links(runtime))
     return await read_event(runtime, event_id, response)
 
 

@@ -65,6 +65,7 @@ NOTICE_KINDS = {
     "cancellation": N_("Cancellation"),
     "event_cancelled": N_("Event cancelled"),
     "already_registered": N_("Reminder: registered already"),
+    "details_changed": N_("Time or place changed"),
 }
 NOTICE_STATUSES = {
     "pending": N_("waiting to be sent"),
@@ -435,7 +436,7 @@ async def edit(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff
     try:
         body = EventPatch.model_validate(as_api_body(values, with_capacity=False))
         await handlers.change_details(
-            runtime.uow, ChangeEventDetails(event_id, body.changes(), version_of(form))
+            runtime.uow, ChangeEventDetails(event_id, body.changes(), version_of(form)), links(runtime)
         )
     except (ValidationError, InvalidInput, ConcurrencyError, DomainRuleViolation) as problem:
         values = {**values, "capacity": str(event["capacity"]), "version": form.get("version")}
