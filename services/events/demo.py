@@ -10,6 +10,7 @@ for real (staff through the API, people through the public form and their person
   the waitlist up; someone waiting fills in the public form again and gets the reminder;
 - a registration through the public form with consent ("online, mit Einwilligung" on the staff page);
 - a registrant erased (crypto-shredding: the staff list shows "[gelöscht]");
+- a published talk moved an hour later: its registrant gets "Neue Zeit oder neuer Ort", old beside new;
 - an event under way today ("Offene Antragswerkstatt"): it starts a few seconds after it is planned and
   lasts some hours; people are checked in and a walk-in registered at the door, so the phone check-in
   list has something live;
@@ -45,6 +46,7 @@ ONLINE = "Vereinsgründung und Vereinsführung: Satzung, Vorstand, Gemeinnützig
 ERASED = "Fachtag Kommune interkulturell: MO als Arbeitsmarktakteure"
 FEEDBACK_BY_LINK = "Der Verein als Arbeitgeber: Minijob, Ehrenamtspauschale, Arbeitsvertrag"
 UNDER_WAY = "Offene Antragswerkstatt: Förderanträge gemeinsam schreiben"
+NEW_TIME = "Vorbilder zeigen: Gründerinnen aus migrantischen Communities"
 
 NEEDED = (
     "Yaar e.V.",
@@ -363,6 +365,7 @@ async def load_demo(client: httpx.AsyncClient) -> int:
     await _registers_online(client, made[ONLINE][0])
     await _erases(client, *made[ERASED])
     await _feedback_by_link(client, *made[FEEDBACK_BY_LINK])
+    await _starts_later(client, made[NEW_TIME][0])
     await _registers_twice(client, made[WAITLIST][0])
     await _under_way(client, organisations)
     return len(planned) + 1
@@ -429,6 +432,13 @@ async def _erases(client: httpx.AsyncClient, event_id: str, ids: list[str]) -> N
     """A registrant asks to be forgotten (GDPR Art. 17): her key is deleted, her place goes on, and
     every copy of her data reads "[gelöscht]"."""
     (await client.post(f"/events/{event_id}/registrations/{ids[-1]}/erase")).raise_for_status()
+
+
+async def _starts_later(client: httpx.AsyncClient, event_id: str) -> None:
+    """The hall is free only later that evening: the talk moves by an hour, and who registered gets the
+    notice "Neue Zeit oder neuer Ort" with the old time beside the new."""
+    later = {"starts_at": at(22, 19).isoformat(), "ends_at": at(22, 21).isoformat()}  # was 18 to 20 o'clock
+    (await client.patch(f"/events/{event_id}", json=later)).raise_for_status()
 
 
 async def _feedback_by_link(client: httpx.AsyncClient, event_id: str, ids: list[str]) -> None:

@@ -114,6 +114,10 @@ async def test_the_demo_calendar_loads_once_and_rebuilds_to_the_same(
 
         kinds = [n["kind"] for n in (await events.get("/notices")).json()]
         assert "event_cancelled" in kinds and kinds.count("already_registered") == 1
+        moved = by_title[demo.NEW_TIME]  # an hour later: its one registrant is told, old beside new
+        told_of = (await events.get("/notices", params={"event_id": moved["id"]})).json()
+        assert [n["kind"] for n in told_of].count("details_changed") == moved["confirmed"] == 1
+        assert "bisher: " in next(n["body"] for n in told_of if n["kind"] == "details_changed")
         [cancelled] = [e for e in items if e["status"] == "cancelled"]
         assert cancelled["cancel_reason"] == "speaker_unavailable" and cancelled["cancel_note"]
         past = [e for e in items if e["status"] == "completed"]
