@@ -3,23 +3,39 @@
 Only a registration that was checked in gets one, and none once the person is erased (there is no name
 left to print). The PDF is drawn with fpdf2 in DejaVu Sans, bundled in `fonts/` (not the system's fonts,
 which a clean machine may lack): its Unicode glyphs print „Anführungszeichen“ and umlauts as well as
-names such as Ayşe Yılmaz or Łukasz, which the PDF core fonts (Latin-1) cannot.
+names such as Ayşe Yılmaz, Łukasz, Nguyễn or Олена, which the PDF core fonts (Latin-1) cannot. The names
+of the people VIA serves need more: Noto Sans Arabic (Arabic, Persian/Dari, Kurdish Sorani), Noto Sans
+Ethiopic (Tigrinya, Amharic) and Noto Sans SC (the 6763 hanzi of GB 2312) are fallbacks for what DejaVu
+lacks, drawn with HarfBuzz shaping so that Arabic letters join and run right to left. A text with a
+character none of them has is refused (`unprintable`) rather than printed as empty boxes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, fields
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 
 from services.events.labels import label, local, timespan
 from shared.errors import DomainRuleViolation
 
 FONTS = Path(__file__).parent / "fonts"
+MAIN_FONT = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+# Tried in this order for a character DejaVu lacks; a family without a bold file draws bold text regular
+# (keeping the CJK subset to one weight keeps the fonts under 5 MB: a name in the right glyphs matters
+# more than its weight).
+FALLBACK_FONTS = {
+    "NotoSansArabic": {"": "NotoSansArabic-Regular.ttf", "B": "NotoSansArabic-Bold.ttf"},
+    "NotoSansEthiopic": {"": "NotoSansEthiopic-Regular.ttf", "B": "NotoSansEthiopic-Bold.ttf"},
+    "NotoSansSC": {"": "NotoSansSC-Regular-GB2312.otf"},
+}
 ISSUER = (
     "VIA – Verband für interkulturelle Arbeit",
     "Regionalverband Berlin/Brandenburg e.V.",
@@ -83,6 +99,68 @@ class Certificate:
     issued_on: str
     reference: str
 
+    def __post_init__(self) -> None:
+        # Vietnamese is often typed decomposed (e + U+0302 + U+0301): composed (NFC) it finds the one
+        # glyph ế that DejaVu has, and the PDF's text layer reads back as typed elsewhere.
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, str):
+                object.__setattr__(self, field.name, unicodedata.normalize("NFC", value))
+
+
+@cache
+def coverage(file: str) -> frozenset[int]:
+    """The code points a bundled font has glyphs for (its cmap), read once per process."""
+    with TTFont(FONTS / file, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def _main_coverage() -> frozenset[int]:
+    return coverage(MAIN_FONT[""]) & coverage(MAIN_FONT["B"])  # either weight may print any text
+
+
+def fallbacks_for(text: str) -> list[str]:
+    """The fallback families this text needs, in the order fpdf2 tries them; a Latin, Greek or Cyrillic
+    certificate loads none of them and costs what it did before."""
+    needed = {ord(c) for c in text} - _main_coverage()
+    return [
+        family for family, files in FALLBACK_FONTS.items() if needed & coverage(next(iter(files.values())))
+    ]
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """The characters of `text` that no bundled font can draw (they would print as empty boxes)."""
+    known = _main_coverage().union(
+        *(coverage(f) for files in FALLBACK_FONTS.values() for f in files.values())
+    )
+    return sorted({c for c in text if c != "\n" and ord(c) not in known})
+
+
+FIELD_NAMES = {
+    "name": ("the name", "im Namen"),
+    "organisation": ("the organisation's name", "im Namen der Organisation"),
+    "title": ("the event's title", "im Titel der Veranstaltung"),
+}
+
+
+def unprintable(certificate: Certificate) -> DomainRuleViolation | None:
+    """Why this certificate cannot be drawn without empty boxes (tofu), or None when every character has
+    a glyph: a certificate with a garbled name is worse than none."""
+    for field in fields(certificate):
+        value = getattr(certificate, field.name)
+        missing = missing_glyphs(value) if isinstance(value, str) else []
+        if missing:
+            en, de = FIELD_NAMES.get(field.name, ("the event's details", "in den Angaben zur Veranstaltung"))
+            codes = ", ".join(f"U+{ord(c):04X}" for c in missing)
+            return DomainRuleViolation(
+                f"The certificate cannot be printed: no font of the certificate has the character {codes} "
+                f"in {en}; it would show as an empty box. Please contact VIA.",
+                f"Die Teilnahmebescheinigung kann nicht erstellt werden: Für das Zeichen {codes} {de} hat "
+                "keine Schrift der Bescheinigung eine Glyphe, es erschiene als leeres Kästchen. Bitte wenden "
+                "Sie sich an VIA.",
+            )
+    return None
+
 
 def refusal(registration: dict[str, Any]) -> DomainRuleViolation | None:
     """Why this registration gets no certificate, or None when it gets one."""
@@ -142,13 +220,24 @@ def certificate_of(
 
 
 def pdf(certificate: Certificate) -> bytes:
-    """One A4 page."""
+    """One A4 page; refuses (`unprintable`) what it cannot draw, so no caller prints empty boxes."""
+    problem = unprintable(certificate)
+    if problem is not None:
+        raise problem
     text = TEXTS[certificate.lang]
     doc = FPDF(format="A4")
     doc.set_margins(25, 25, 25)
     doc.set_auto_page_break(True, margin=20)
-    doc.add_font("DejaVu", "", FONTS / "DejaVuSans.ttf")
-    doc.add_font("DejaVu", "B", FONTS / "DejaVuSans-Bold.ttf")
+    for style, file in MAIN_FONT.items():
+        doc.add_font("DejaVu", style, FONTS / file)
+    needed = fallbacks_for("".join(v for v in vars(certificate).values() if isinstance(v, str)))
+    for family in needed:
+        for style, file in FALLBACK_FONTS[family].items():
+            doc.add_font(family, style, FONTS / file)
+    doc.set_fallback_fonts(needed, exact_match=False)  # a family without bold draws bold text regular
+    # HarfBuzz shapes each run (Arabic joined and right to left, marks placed); the paragraphs stay left to
+    # right as the German or English page is: "جمعية الأمل e.V." keeps its "e.V." at the end, on the right.
+    doc.set_text_shaping(True, direction="ltr")
     doc.set_title(text["title"].format(title=certificate.title))
     doc.set_author(text["issuer"])
     doc.set_creator("IKMO")

@@ -610,7 +610,9 @@ async def certificate_response(
         raise problem
     lang = current_language(request)
     facts = certificate.certificate_of(event, registration, lang, local(handlers.utc_now()).date())
-    body = await run_in_threadpool(certificate.pdf, facts)  # some tens of ms of drawing: off the loop
+    # about a tenth of a second of drawing and shaping: off the loop; a name no bundled font can print is
+    # refused there with a 409 (certificate.unprintable) instead of a PDF with empty boxes
+    body = await run_in_threadpool(certificate.pdf, facts)
     disposition = f'attachment; filename="{_filename(registration["name"])}"'
     return Response(
         body,

@@ -1,14 +1,19 @@
 """The certificate of participation: only for who was checked in, never for someone erased; the PDF read
-back with pypdf has the name, organisation, title and umlauts; staff get it from the API and the pages,
-the participant through their personal link."""
+back with pypdf has the name, organisation, title and umlauts, and the names of the people VIA serves in
+their own scripts (Arabic joined, Ethiopic, Cyrillic, Vietnamese composed); a character no bundled font
+has is refused with a 409 instead of printing an empty box; staff get it from the API and the pages, the
+participant through their personal link."""
 
 from __future__ import annotations
 
 import io
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 
 import httpx
+import pytest
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from services.events import certificate
@@ -29,6 +34,31 @@ def text_of(pdf: bytes) -> str:
 def fonts_of(pdf: bytes) -> set[str]:
     reader = PdfReader(io.BytesIO(pdf))
     return {str(font["/BaseFont"]) for page in reader.pages for font in page["/Resources"]["/Font"].values()}
+
+
+def embedded_glyphs(pdf: bytes, family: str) -> set[str]:
+    """The glyph names of the embedded subset of `family`: what the PDF actually draws with."""
+    reader = PdfReader(io.BytesIO(pdf))
+    names: set[str] = set()
+    for font in reader.pages[0]["/Resources"]["/Font"].values():
+        font = font.get_object()
+        if font["/BaseFont"].endswith("+" + family):
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            data = descriptor["/FontFile2"].get_object().get_data()
+            names |= set(TTFont(io.BytesIO(data)).getGlyphOrder())
+    return names
+
+
+def runs(pdf: bytes) -> list[tuple[float, str]]:
+    """The page's text runs as drawn, with their baseline (pt from the bottom), top to bottom."""
+    found: list[tuple[float, str]] = []
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if text.strip():
+            found.append((round(tm[5] * cm[3] + cm[5], 1), text))
+
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    return found
 
 
 def at(text: str) -> datetime:
@@ -159,19 +189,154 @@ async def test_the_participant_downloads_it_through_the_personal_link_once_they_
     assert wrong.status_code == 404
 
 
+EVENT = {
+    "title": "Online-Fachrunde",
+    "format": "network_meeting",
+    "topics": ["volunteers"],
+    "funding_line": "iq",
+    "starts_at": at("2026-03-12T14:00"),
+    "ends_at": at("2026-03-12T17:00"),
+    "venue": None,
+    "district": None,
+    "online": True,
+}
+
+
 def test_the_issue_date_is_printed_as_given() -> None:
-    event = {
-        "title": "Online-Fachrunde",
-        "format": "network_meeting",
-        "topics": ["volunteers"],
-        "funding_line": "iq",
-        "starts_at": at("2026-03-12T14:00"),
-        "ends_at": at("2026-03-12T17:00"),
-        "venue": None,
-        "district": None,
-        "online": True,
-    }
     person = {"id": "r-9", "name": "Marta Nowak", "organisation_name": None}
-    facts_ = certificate.certificate_of(event, person, "de", date(2026, 3, 20))
+    facts_ = certificate.certificate_of(EVENT, person, "de", date(2026, 3, 20))
     assert (facts_.issued_on, facts_.where, facts_.duration) == ("20. März 2026", "online", "3 Stunden")
     assert facts_.funding.startswith("IQ") and facts_.organisation is None
+
+
+# -- the scripts of the people VIA serves --------------------------------------------------------------------
+
+NAMES = {
+    "Arabic": ("محمد عبد الله", "جمعية الأمل", "NotoSansArabicBold"),
+    "Persian": ("فاطمه رضایی", "انجمن فرهنگی افغان‌ها", "NotoSansArabicBold"),
+    "Kurdish (Sorani)": ("ڕێبوار کەریمی", "کۆمەڵەی کوردان", "NotoSansArabicBold"),
+    "Tigrinya": ("ሰላም ተስፋይ", "ማሕበር ኤርትራውያን", "NotoSansEthiopicBold"),
+    "Ukrainian": ("Олена Шевченко", "Українська громада", None),
+    "Kurdish (Latin)": ("Rêbîn Şêxmûs", "Komeleya Kurdên li Berlînê", None),
+}
+
+
+@pytest.mark.parametrize("script", list(NAMES))
+def test_names_in_their_own_script_are_printed_in_a_font_that_has_them(script: str) -> None:
+    name, organisation, noto = NAMES[script]
+    pdf = certificate.pdf(facts(name=name, organisation=organisation))
+    text = text_of(pdf)
+    # pypdf reads right-to-left runs word by word in the order they stand on the page (visual order),
+    # so the words are checked, each of them as typed.
+    for word in (*name.split(), *organisation.replace("\u200c", " ").split()):
+        assert word in text, (word, text)
+    fonts = fonts_of(pdf)
+    if noto is None:
+        assert all("DejaVuSans" in font for font in fonts)  # DejaVu has them: no fallback loaded
+    else:
+        assert any(font.endswith("+" + noto) for font in fonts), fonts  # the bold name
+        assert any(font.endswith("+" + noto.removesuffix("Bold")) for font in fonts), (
+            fonts
+        )  # the organisation
+
+
+def _form(glyph: str) -> str:
+    """ "init", "medi", "fina" or "" for a glyph name (Noto calls most joined forms by their presentation
+    form's code point, uniFEE3 = MEEM INITIAL FORM, and the rest with a suffix, uni066E.medi)."""
+    base, _, suffix = glyph.partition(".")
+    if suffix in ("init", "medi", "fina"):
+        return suffix
+    if base.startswith("uni") and len(base) == 7:
+        name = unicodedata.name(chr(int(base[3:], 16)), "")
+        for form, word in (("init", "INITIAL FORM"), ("medi", "MEDIAL FORM"), ("fina", "FINAL FORM")):
+            if name.endswith(word):
+                return form
+    return ""
+
+
+def test_arabic_is_shaped_its_letters_joined() -> None:
+    """HarfBuzz picks the initial, medial and final forms: without shaping the PDF would hold only the
+    isolated letters, in the order typed, and nobody could read the name."""
+    pdf = certificate.pdf(facts(name="محمد عبد الله", organisation=None))
+    glyphs = embedded_glyphs(pdf, "NotoSansArabicBold")
+    assert {_form(glyph) for glyph in glyphs} >= {"init", "medi", "fina"}, sorted(glyphs)
+
+
+def test_a_vietnamese_name_typed_decomposed_is_printed_composed() -> None:
+    typed = unicodedata.normalize("NFD", "Nguyễn Thị Phương Thảo")
+    assert len(typed) > len("Nguyễn Thị Phương Thảo")  # the combining marks typed one by one
+    facts_ = certificate.certificate_of(
+        EVENT, {"id": "r-2", "name": typed, "organisation_name": None}, "de", date(2026, 3, 20)
+    )
+    assert facts_.name == "Nguyễn Thị Phương Thảo"
+    pdf = certificate.pdf(facts_)
+    assert "Nguyễn Thị Phương Thảo" in text_of(pdf)
+    assert all("DejaVuSans" in font for font in fonts_of(pdf))
+
+
+def test_chinese_from_the_common_hanzi_is_printed_in_the_subset() -> None:
+    pdf = certificate.pdf(facts(name="王秀英", organisation="柏林华人协会"))
+    # pypdf reads the CFF font's two-byte codes with a NUL before each character (pdftotext does not).
+    text = text_of(pdf).replace("\x00", "")
+    assert "王秀英" in text and "柏林华人协会" in text
+    assert any(font.endswith("+NotoSansCJKSC") for font in fonts_of(pdf))
+
+
+def test_arabic_followed_by_latin_stays_on_its_line_and_the_next_lines_stay_put() -> None:
+    latin = runs(certificate.pdf(facts(organisation="Verein Hoffnung e.V.")))
+    mixed = runs(certificate.pdf(facts(organisation="جمعية الأمل – Verein Hoffnung e.V.")))
+    row = next(y for y, text in mixed if "جمعية" in text)
+    line = [text for y, text in mixed if y == row]
+    # a left-to-right page: the Arabic run first, "e.V." with its full stop at the end of the line
+    assert line[-1] == "Verein Hoffnung e.V." and any("جمعية" in text for text in line[:-1]), line
+    after = [run for run in mixed if run[0] < row]
+    assert after == [run for run in latin if run[0] < row]  # every later line where it was, as it was
+
+
+def test_a_character_no_bundled_font_has_is_refused_not_printed_as_a_box() -> None:
+    for name in ("陈\U0002000b", "Anna \U0010fffd"):
+        problem = certificate.unprintable(facts(name=name))
+        assert problem is not None and problem.status_code == 409
+        assert "Glyphe" in problem.message_de and "im Namen" in problem.message_de
+        assert "no font of the certificate has" in problem.message_en
+        with pytest.raises(type(problem)):
+            certificate.pdf(facts(name=name))
+    in_title = certificate.unprintable(facts(title="Fachtag \U0002000b"))
+    assert in_title is not None and "U+2000B im Titel der Veranstaltung" in in_title.message_de
+    assert certificate.unprintable(facts(name="فاطمه رضایی", organisation="ሰላም")) is None
+
+
+async def test_staff_and_the_personal_link_get_a_409_for_a_name_no_font_can_print(
+    client: httpx.AsyncClient,
+) -> None:
+    event_id, _none = await event_with_people(client, people=0, title="Vereinsrecht kompakt")
+    email = "chen@verein.example"
+    made = await register(client, event_id, 1, name="陈\U0002000b", email=email)
+    registration = made.json()["registration_id"]
+    await client.post(f"/events/{event_id}/registrations/{registration}/attendance")
+
+    staff = await client.get(f"/events/{event_id}/registrations/{registration}/certificate")
+    assert staff.status_code == 409, staff.text
+    assert "U+2000B" in staff.json()["message_de"] and "leeres Kästchen" in staff.json()["message_de"]
+    assert "empty box" in staff.json()["message"]
+    link = await link_of(client, email)
+    personal = await client.get(f"{link}/teilnahmebescheinigung.pdf", headers=ANONYMOUS)
+    assert personal.status_code == 409 and "leeres Kästchen" in personal.text
+    english = await client.get(
+        f"{link}/teilnahmebescheinigung.pdf", headers={**ANONYMOUS, "Cookie": "ikmo_lang=en"}
+    )
+    assert english.status_code == 409 and "empty box" in english.text and "Kästchen" not in english.text
+
+
+async def test_staff_and_the_personal_link_serve_an_arabic_name_in_noto(client: httpx.AsyncClient) -> None:
+    event_id, _none = await event_with_people(client, people=0, title="Vereinsrecht kompakt")
+    made = await register(client, event_id, 1, name="فاطمه رضایی", email="fatemeh@verein.example")
+    registration = made.json()["registration_id"]
+    await client.post(f"/events/{event_id}/registrations/{registration}/attendance")
+    staff = await client.get(f"/events/{event_id}/registrations/{registration}/certificate")
+    link = await link_of(client, "fatemeh@verein.example")
+    personal = await client.get(f"{link}/teilnahmebescheinigung.pdf", headers=ANONYMOUS)
+    for response in (staff, personal):
+        assert response.status_code == 200
+        assert "رضایی" in text_of(response.content) and "فاطمه" in text_of(response.content)
+        assert any(font.endswith("+NotoSansArabicBold") for font in fonts_of(response.content))
