@@ -4,6 +4,11 @@ Whatever the interleaving, the log must show at every step: never more confirmed
 promotion taken from the head of the waitlist, and nobody left waiting while a place is free. The event
 and its registrations are one aggregate appended with its expected version, so a registration that lost
 the race for a version is decided again on the new state, never on the old one.
+
+Left to the scheduler, SQLite's single writer (and PostgreSQL's stream lock) mostly keep writers from ever
+deciding on the same version, so a test of that alone could not fail without the version check. `Race`
+makes the interleaving certain: N commands load one version before any appends; and the same race against
+a store without the check shows the overbooking the check prevents.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from shared.contracts.events import (
     RegistrationWaitlisted,
     Topic,
 )
-from shared.db import create_tables, read_transaction
+from shared.db import create_tables, is_sqlite, read_transaction
 from shared.errors import ConcurrencyError
 from shared.store.eventstore import EventStore, RecordedEvent
 from shared.store.schema import store_metadata
@@ -105,6 +110,15 @@ def check_history(recorded: list[RecordedEvent]) -> Event:
     return event
 
 
+async def recorded_history(uow: Callable[[], UnitOfWork], event_id: str) -> tuple[Event, list[RecordedEvent]]:
+    """The event as it is now, and its log with the personal fields opened."""
+    async with uow() as u:
+        final = await u.get(Event, event_id)
+        recorded = await EventStore().load(u.conn, final.stream_id)
+        opened = await u.vault.open_all(u.conn, [e.data for e in recorded])
+    return final, [replace(e, data=d) for e, d in zip(recorded, opened, strict=True)]
+
+
 async def no_lock(uow: UnitOfWork, stream_id: str) -> None:
     """Stands in for the stream lock: every writer then races, and only the expected version decides."""
 
@@ -132,11 +146,7 @@ async def test_concurrent_registrations_and_cancellations_keep_the_waitlist_rule
     rng.shuffle(work)
     await asyncio.gather(*work)
 
-    async with uow() as u:
-        final = await u.get(Event, event_id)
-        recorded = await EventStore().load(u.conn, final.stream_id)
-        opened = await u.vault.open_all(u.conn, [e.data for e in recorded])
-    recorded = [replace(e, data=d) for e, d in zip(recorded, opened, strict=True)]
+    final, recorded = await recorded_history(uow, event_id)
     replayed = check_history(recorded)
     history = [definition.registry.decode(e) for e in recorded]
     active = [r for r in final.registrations.values() if r.active]
@@ -206,3 +216,136 @@ async def test_two_people_for_the_last_place_one_is_decided_again_onto_the_waitl
         assert len(final.confirmed) == 1 and len(final.waitlist) == 1
     finally:
         await engine.dispose()
+
+
+class Race:
+    """Makes the first attempts of `runners` commands decide on one and the same state.
+
+    Each first attempt loads the event in a read transaction of its own and waits until every runner has
+    loaded; only then do they open their write transactions (SQLite's write lock, PostgreSQL's stream lock)
+    and append with the version they loaded. So the interleaving the expected version guards against
+    happens for sure, on both databases, however the scheduler runs: one appends, every other one conflicts
+    and is decided again by the handler's retry, which runs as in production.
+    """
+
+    def __init__(self, engine: AsyncEngine, event_id: str, runners: int, store: EventStore) -> None:
+        self.engine, self.event_id, self.store = engine, event_id, store
+        self.all_loaded = asyncio.Barrier(runners)
+        self.loaded_versions: list[int] = []
+        self.conflicts = 0
+        self.attempts: list[int] = []  # per command, in the order `factory` was called
+
+    def factory(self) -> Callable[[], UnitOfWork]:
+        """One command's units of work: the first races, the later ones (retries) are ordinary."""
+        command = len(self.attempts)
+        self.attempts.append(0)
+        race = self
+
+        class LoadedBeforeTheLock(UnitOfWork):
+            stale: Event | None = None
+
+            async def __aenter__(self) -> UnitOfWork:
+                async with read_transaction(race.engine) as conn:
+                    self._conn = conn
+                    self.stale = await super().find(Event, race.event_id)
+                self._conn = None
+                assert self.stale is not None
+                race.loaded_versions.append(self.stale.version)
+                await race.all_loaded.wait()  # everyone holds the same version, nobody a lock yet
+                return await super().__aenter__()
+
+            async def find(self, cls, aggregate_id):  # type: ignore[no-untyped-def]
+                if cls is Event and aggregate_id == race.event_id and self.stale is not None:
+                    stale, self.stale = self.stale, None
+                    return stale  # what the handler decides on: the state from before the barrier
+                return await super().find(cls, aggregate_id)
+
+            async def save(self, aggregate):  # type: ignore[no-untyped-def]
+                try:
+                    return await super().save(aggregate)
+                except ConcurrencyError:
+                    race.conflicts += 1
+                    raise
+
+        def make() -> UnitOfWork:
+            self.attempts[command] += 1
+            kind = LoadedBeforeTheLock if self.attempts[command] == 1 else UnitOfWork
+            return kind(self.engine, self.store, definition.registry, "events", definition.projections)
+
+        return make
+
+
+class StoreWithoutTheVersionCheck(EventStore):
+    """What the waitlist would stand on without optimistic concurrency: every append goes after whatever
+    the stream holds now, whatever version the decision was made on."""
+
+    async def append(self, conn, stream_id, expected_version, new_events, metadata=None):  # type: ignore[no-untyped-def]
+        current = await self.stream_version(conn, stream_id)
+        return await super().append(conn, stream_id, current, new_events, metadata)
+
+
+@pytest.mark.parametrize("queued", [True, False], ids=["stream-lock", "optimistic-only"])
+async def test_commands_decided_on_one_version_conflict_and_are_decided_again(
+    engine: AsyncEngine, queued: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight registrations and three cancellations (two with a place, one waiting) all load the event at
+    the same version before any appends: exactly one append wins, the ten others conflict and are retried
+    on the new state. The log still keeps every rule: each freed place is taken once, by the head of the
+    line while anyone waits."""
+    if not queued:
+        monkeypatch.setattr(handlers, "lock_stream", no_lock)
+    uow = await service(engine)
+    capacity = 4
+    event_id = await published_event(uow, capacity)
+    before = [(await handlers.register(uow, person(event_id, n), LINKS))[1] for n in range(6)]
+    assert [str(r.status) for r in before] == ["confirmed"] * 4 + ["waitlisted"] * 2
+    leaving = [before[0].id, before[2].id, before[5].id]  # two places freed, one waiting leaves
+
+    race = Race(engine, event_id, runners=11, store=EventStore())
+    work: list[Awaitable[object]] = [
+        handlers.register(race.factory(), person(event_id, n), LINKS) for n in range(6, 14)
+    ]
+    work += [
+        handlers.cancel_registration(race.factory(), event_id, r, CancelledBy.PARTICIPANT, LINKS)
+        for r in leaving
+    ]
+    random.Random(7).shuffle(work)
+    await asyncio.gather(*work)
+
+    assert len(set(race.loaded_versions)) == 1 and len(race.loaded_versions) == 11  # one state for all
+    assert race.attempts.count(1) == 1  # exactly one command got through on the shared state
+    if queued or is_sqlite(engine):  # the retries queue (stream lock, SQLite's writer): one retry each
+        assert race.conflicts == 10 and sorted(race.attempts) == [1] + [2] * 10
+    else:  # PostgreSQL without the lock: the retries race each other too
+        assert race.conflicts >= 10
+
+    final, recorded = await recorded_history(uow, event_id)
+    replayed = check_history(recorded)
+    history = [definition.registry.decode(e) for e in recorded]
+    promoted = [e.registration_id for e in history if isinstance(e, RegistrationPromoted)]
+    freed = [e for e in history if isinstance(e, RegistrationCancelled) and e.was == "confirmed"]
+    newcomers = [e for e in history if isinstance(e, RegistrationConfirmed)][4:]  # only with nobody waiting
+    assert len(freed) >= 2 and len(promoted) + len(newcomers) == len(freed)  # each freed place taken once
+    assert promoted[0] == before[4].id  # by the first in line before the race
+    assert len(final.confirmed) == capacity and replayed.waitlist == final.waitlist
+    assert len(final.waitlist) == 14 - len(leaving) - capacity
+    async with read_transaction(engine) as conn:
+        rows = await registrations_of(conn, event_id)
+    assert [r["id"] for r in rows if r["status"] == "waitlisted"] == final.waitlist
+    assert {r["id"] for r in rows if r["status"] == "confirmed"} == {r.id for r in final.confirmed}
+
+
+async def test_without_the_version_check_the_same_race_overbooks(engine: AsyncEngine) -> None:
+    """The harness above can fail: with a store that appends without checking the expected version,
+    the same race lets all eight registrations take one of three places."""
+    store = StoreWithoutTheVersionCheck()
+    uow = await service(engine)
+    event_id = await published_event(uow, capacity=3)
+    race = Race(engine, event_id, runners=8, store=store)
+    await asyncio.gather(*(handlers.register(race.factory(), person(event_id, n), LINKS) for n in range(8)))
+    assert race.conflicts == 0 and race.attempts == [1] * 8
+
+    final, recorded = await recorded_history(uow, event_id)
+    assert len(final.confirmed) == 8 > final.capacity
+    with pytest.raises(AssertionError, match="more confirmed than places"):
+        check_history(recorded)
