@@ -130,8 +130,8 @@ async def test_a_certificate_the_client_does_not_trust_stops_everything(
     await registered(engine, people=1)
     stranger = Authority.make(tmp_path / "stranger", "Someone Else's CA")
     context = stranger.server_context()  # valid names, but signed by a CA the client was not given
-    tls = {"starttls": context} if mode == "starttls" else {"implicit_tls": context}
-    async with smtp_server(**tls, users=USERS) as server:
+    starttls, implicit_tls = (context, None) if mode == "starttls" else (None, context)
+    async with smtp_server(starttls=starttls, implicit_tls=implicit_tls, users=USERS) as server:
         settings = settings_for(server.port, ca, ssl=mode == "smtps")
         assert await NoticeDispatcher(engine, settings).dispatch() == 0
     [notice] = await rows(engine)
