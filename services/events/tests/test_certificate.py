@@ -218,6 +218,7 @@ NAMES = {
     "Tigrinya": ("ሰላም ተስፋይ", "ማሕበር ኤርትራውያን", "NotoSansEthiopicBold"),
     "Ukrainian": ("Олена Шевченко", "Українська громада", None),
     "Kurdish (Latin)": ("Rêbîn Şêxmûs", "Komeleya Kurdên li Berlînê", None),
+    "Azerbaijani": ("Leyla Əliyeva", "Azərbaycan Evi", None),
 }
 
 
