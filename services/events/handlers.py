@@ -125,13 +125,16 @@ async def draft_event(uow_factory: UowFactory, cmd: DraftEvent) -> Event:
     return event
 
 
-async def change_details(uow_factory: UowFactory, cmd: ChangeEventDetails, links: outbox.Links) -> Event:
+async def change_details(
+    uow_factory: UowFactory, cmd: ChangeEventDetails, links: outbox.Links, clock: Clock | None = None
+) -> Event:
     """A new time or place of a published event is mailed to everyone registered, in the same step."""
     async with uow_factory() as uow:
         event = await _load(uow, cmd.event_id, cmd.expected_version)
         previous = event.details
         assert previous is not None
-        event.change_details(await _resolved_plan(uow, plan_of(previous, cmd.changes), event))
+        plan = await _resolved_plan(uow, plan_of(previous, cmd.changes), event)
+        event.change_details(plan, (clock or utc_now)())
         await _save(uow, event, links, previous)
     return event
 

@@ -429,11 +429,26 @@ class Event(Aggregate):
         event._record(_details_event(EventDrafted, event_id, details, capacity=valid_capacity(capacity)))
         return event
 
-    def change_details(self, plan: EventPlan) -> None:
+    def change_details(self, plan: EventPlan, now: datetime | None = None) -> None:
+        """`now` guards a published event against a new start in the past (a mistyped year would drop it
+        from the calendar and mail everyone a date gone by); a draft may be dated back, to record an
+        event held before it was entered."""
         self._ensure_open("changed")
         assert self.details is not None
         new = valid_details(plan)
         changed = [f.name for f in fields(Details) if getattr(new, f.name) != getattr(self.details, f.name)]
+        if (
+            now is not None
+            and self.status == EventStatus.PUBLISHED
+            and "starts_at" in changed
+            and new.starts_at < now
+        ):
+            raise InvalidInput(
+                "The event is published: its new beginning cannot lie in the past.",
+                "Die Veranstaltung ist veröffentlicht: Der neue Beginn darf nicht in der Vergangenheit "
+                "liegen.",
+                field="starts_at",
+            )
         if changed:
             self._record(_details_event(EventDetailsChanged, self.id, new, changed=changed))
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.events.tests.conftest import in_days, seminar
 from services.events.tests.test_api import log_size, published, register
-from services.events.tests.test_pages import HTML, form, local
+from services.events.tests.test_pages import HTML, field_error, form, local
 from shared.auth.principal import Role
 from shared.testing import Tokens
 
@@ -100,3 +100,33 @@ async def test_the_edit_form_says_who_is_told_and_the_notices_page_names_the_kin
     english = await client.get(f"{url}/bearbeiten?lang=en", headers=HTML)
     assert "Everyone registered (2) is told by e-mail" in english.text
     assert (await client.get(f"{url}/bearbeiten", headers=tokens.headers(Role.TBB))).status_code == 403
+
+
+async def test_a_published_event_cannot_move_into_the_past_a_draft_can(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    draft = (await client.post("/events", json=seminar())).json()
+    back = {
+        "starts_at": in_days(-400, 9),
+        "ends_at": in_days(-400, 15),
+        "registration_deadline": in_days(-401),
+    }
+    assert (await client.patch(f"/events/{draft['id']}", json=back)).status_code == 200  # entered afterwards
+    event = await published(client)
+    await register(client, event["id"], 1)
+    size = await log_size(engine)
+    typo = await client.patch(f"/events/{event['id']}", json=back)  # 2025 typed for 2026, say
+    assert typo.status_code == 422
+    said = "Die Veranstaltung ist veröffentlicht: Der neue Beginn darf nicht in der Vergangenheit liegen."
+    assert {f["field"]: f["message_de"] for f in typo.json()["fields"]} == {"starts_at": said}
+    assert await log_size(engine) == size and await notices_of_kind(client, "details_changed") == []
+    url = f"/veranstaltungen/{event['id']}/bearbeiten"
+    edit = await client.get(url, headers=HTML)
+    version = edit.text.split('name="version" value="', 1)[1].split('"', 1)[0]
+    typed = form(**{key: local(value) for key, value in back.items()})
+    page = await client.post(url, data={**typed, "version": version}, headers=HTML)
+    assert page.status_code == 422
+    assert "nicht in der Vergangenheit" in field_error(page.text, "starts_at")
+    assert 'value="' + local(back["starts_at"]) + '"' in page.text  # what was typed stays
+    renamed = await client.patch(f"/events/{event['id']}", json={"title": "Vereinsgründung kompakt"})
+    assert renamed.status_code == 200  # a published event dated back (entered afterwards) keeps its date
