@@ -26,7 +26,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -58,6 +58,18 @@ class MailSettings(BaseSettings):
     @property
     def configured(self) -> bool:
         return bool(self.host)
+
+    @model_validator(mode="after")
+    def _no_password_in_plain_text(self) -> MailSettings:
+        """A login without STARTTLS or SMTPS would hand the mailbox's password to anyone on the way; the
+        service refuses to start rather than do it quietly (a relay on localhost needs no login)."""
+        if self.username and not (self.starttls or self.ssl):
+            raise ValueError(
+                "IKMO_SMTP_USERNAME is set but neither IKMO_SMTP_STARTTLS nor IKMO_SMTP_SSL: the password "
+                "would travel in plain text / Anmeldung am Mailserver nur verschlüsselt: IKMO_SMTP_STARTTLS "
+                "oder IKMO_SMTP_SSL einschalten"
+            )
+        return self
 
 
 def recipient_address(recipient: str) -> Address:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -176,3 +177,20 @@ async def test_a_server_without_starttls_gets_nothing_in_plain_text(
     assert notice["status"] == NoticeStatus.PENDING
     assert notice["last_error"] == "SMTPNotSupportedError"
     assert server.logins == [] and server.mail_commands == 0 and server.messages == []
+
+
+def test_a_login_without_tls_is_refused_at_start_with_the_setting_to_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IKMO_SMTP_HOST", "mail.example.org")
+    monkeypatch.setenv("IKMO_SMTP_USERNAME", "veranstaltungen")
+    monkeypatch.setenv("IKMO_SMTP_PASSWORD", "geheim")
+    monkeypatch.setenv("IKMO_SMTP_STARTTLS", "false")
+    with pytest.raises(ValidationError, match="IKMO_SMTP_STARTTLS oder IKMO_SMTP_SSL") as refused:
+        MailSettings()
+    assert "geheim" not in str(refused.value)  # the password is not repeated into the log
+    monkeypatch.setenv("IKMO_SMTP_SSL", "true")
+    assert MailSettings().ssl  # SMTPS: the login is encrypted
+    monkeypatch.delenv("IKMO_SMTP_USERNAME")
+    monkeypatch.delenv("IKMO_SMTP_SSL")
+    assert not MailSettings().starttls  # a relay without a login (on localhost, say) may speak plainly
