@@ -219,6 +219,9 @@ NAMES = {
     "Ukrainian": ("Олена Шевченко", "Українська громада", None),
     "Kurdish (Latin)": ("Rêbîn Şêxmûs", "Komeleya Kurdên li Berlînê", None),
     "Azerbaijani": ("Leyla Əliyeva", "Azərbaycan Evi", None),
+    "Armenian": ("Անի Պետրոսյան", "Հայկական համայնք", None),
+    "Georgian": ("ნინო ბერიძე", "ქართული სათვისტომო", None),
+    "Hebrew": ("נועה כהן", "קהילה ישראלית", None),
 }
 
 
