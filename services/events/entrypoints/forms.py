@@ -15,6 +15,12 @@ def options(vocabulary: str, lang: str) -> list[tuple[str, str]]:
     return options_of(VOCABULARY[vocabulary], lang)
 
 
+# The public pages say "only a few places left" from this many free places down, not the number: an exact
+# count moves with every registration, so a stranger who types someone's address into the form could
+# tell from it whether that person was registered already (the form's answer is the same either way).
+FEW_PLACES = 3
+
+
 def shown(event: dict[str, Any], lang: str) -> dict[str, Any]:
     """An event with what a page prints: labels, times in Berlin, whether registration is open."""
     deadline_passed = local(event["registration_deadline"]) < handlers.utc_now()
@@ -31,4 +37,5 @@ def shown(event: dict[str, Any], lang: str) -> dict[str, Any]:
         "open": event["status"] == "published" and not deadline_passed,
         "deadline_passed": deadline_passed,
         "full": event["free_places"] == 0,
+        "few_places": 0 < event["free_places"] <= FEW_PLACES,
     }

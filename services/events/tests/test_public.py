@@ -299,3 +299,36 @@ async def test_the_consent_is_kept_word_for_word_in_the_language_the_form_was_sh
     page = await client.get(f"/veranstaltungen/{event['id']}?lang=de", headers={"Accept": "text/html"})
     assert "online, mit Einwilligung" in page.text and "vom Team eingetragen" in page.text
     assert german in page.text
+
+
+def places_of(html: str) -> str:
+    found = re.search(r'<dd id="places">(.*?)</dd>', html, re.S)
+    assert found, "no places on the page"
+    return " ".join(found.group(1).split())
+
+
+async def test_the_public_page_says_how_full_not_how_many_so_a_registration_cannot_be_told(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await published(client, capacity=6)
+    url = f"/oeffentlich/veranstaltungen/{event['id']}"
+    for n in (1, 2):
+        assert (await client.post(url, data=person(n), headers=ANONYMOUS)).status_code == 303
+    page = await client.get(url, headers=ANONYMOUS)
+    assert places_of(page.text) == "Plätze frei" and "von 6" not in page.text
+    # someone types a registered person's address, or a new one: the page reads the same afterwards
+    again = await client.post(url, data=person(1), headers=ANONYMOUS)
+    assert (
+        again.status_code == 303
+        and places_of((await client.get(url, headers=ANONYMOUS)).text) == "Plätze frei"
+    )
+    assert (await client.post(url, data=person(3), headers=ANONYMOUS)).status_code == 303
+    assert places_of((await client.get(url, headers=ANONYMOUS)).text) == "Nur noch wenige Plätze frei"
+    for n in (4, 5, 6):
+        await client.post(url, data=person(n), headers=ANONYMOUS)
+    full = (await client.get(url, headers=ANONYMOUS)).text
+    assert places_of(full) == "Ausgebucht: Anmeldung auf die Warteliste"
+    english = (await client.get(f"{url}?lang=en", headers=ANONYMOUS)).text
+    assert places_of(english) == "Fully booked: the waitlist is open"
+    staff = await client.get(f"/veranstaltungen/{event['id']}?lang=de", headers={"Accept": "text/html"})
+    assert places_of(staff.text) == "0 von 6 frei"  # VIA's team sees the number
