@@ -36,7 +36,7 @@ class Application(Aggregate):
         pass
 
     def amend(self, i: int) -> None:
-        self._record(Amended(**event_data(self.id, i)))
+        self._record(Amended.model_validate(event_data(self.id, i)))
 
 
 registry = EventRegistry(Amended)

@@ -17,13 +17,16 @@ import os
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from prometheus_client import CollectorRegistry, Gauge, Histogram
+
+if TYPE_CHECKING:  # FastAPI < 0.165 has no telemetry module; the config is a plain dict at runtime
+    from fastapi.telemetry import TelemetryConfig
 
 TRACER = "ikmo"
 
@@ -81,7 +84,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
 
 # FastAPI's own OpenTelemetry (0.165+) records url.path, url.query and rejected input values: off, our
 # middleware makes the server span by route template. (Older FastAPI keeps the key in `app.extra`.)
-FASTAPI_TELEMETRY_OFF: dict[str, bool] = {
+FASTAPI_TELEMETRY_OFF: TelemetryConfig = {
     "tracing": False,
     "metrics": False,
     "logs": False,

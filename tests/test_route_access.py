@@ -227,9 +227,10 @@ def declared(app: FastAPI) -> dict[tuple[str, str], str | frozenset[str]]:
     table: dict[tuple[str, str], str | frozenset[str]] = {}
     for route in iter_routes(app.routes):
         if isinstance(route, APIRoute):
-            access = access_of(route)
-            assert access is not None, f"{sorted(route.methods)} {route.path} declares no access"
-            for method in route.methods:
+            access, methods = access_of(route), route.methods
+            assert methods is not None, f"{route.path} has no methods"  # FastAPI types them Optional
+            assert access is not None, f"{sorted(methods)} {route.path} declares no access"
+            for method in methods:
                 table[(method, route.path)] = (
                     PUBLIC if access.public else frozenset(str(r) for r in access.roles)
                 )

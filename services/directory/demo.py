@@ -406,9 +406,9 @@ async def load_demo(client: httpx.AsyncClient) -> int:
         if started_on:
             (await client.post(f"{url}/start", json={"on": started_on})).raise_for_status()
         if ending:
-            step, on, *reason = ending  # ending early may say why
+            step, on, *why = ending  # ending early may say why
             (
-                await client.post(f"{url}/{step}", json={"on": on, "reason": next(iter(reason), None)})
+                await client.post(f"{url}/{step}", json={"on": on, "reason": next(iter(why), None)})
             ).raise_for_status()
     for mo, partner, field, since, ended_on in COOPERATIONS:
         body = {

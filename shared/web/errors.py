@@ -5,6 +5,7 @@ Shape: {"error": code, "message": en, "message_de": de, "fields": [{"field", "me
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -47,7 +48,7 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "request"
 
 
-def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     out = []
     for err in errors:
         message = str(err.get("msg", "invalid"))

@@ -77,8 +77,8 @@ async def test_a_token_signed_by_another_key_is_refused(issuer: Issuer, tmp_path
 async def test_garbage_and_unsigned_tokens_are_refused(issuer: Issuer) -> None:
     with pytest.raises(Unauthenticated, match="malformed"):
         await verifier_for(issuer).verify("not-a-jwt")
-    unsigned = jwt.encode(
-        {"sub": "x", "iss": ISS, "aud": "ikmo", "exp": time.time() + 60}, None, algorithm="none"
+    unsigned = jwt.encode(  # "none" signs with no key; PyJWT reads "" as that missing key
+        {"sub": "x", "iss": ISS, "aud": "ikmo", "exp": time.time() + 60}, "", algorithm="none"
     )
     with pytest.raises(Unauthenticated):
         await verifier_for(issuer).verify(unsigned)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from shared.settings import Settings
 
@@ -17,7 +17,12 @@ def test_production_refuses_a_missing_placeholder_or_short_web_secret(
     tmp_path: Path, secret: str | None
 ) -> None:
     with pytest.raises(ValidationError, match="IKMO_WEB_SECRET_KEY"):
-        Settings(data_dir=tmp_path, environment="production", web_secret_key=secret, jwks_source=JWKS)
+        Settings(
+            data_dir=tmp_path,
+            environment="production",
+            web_secret_key=None if secret is None else SecretStr(secret),
+            jwks_source=JWKS,
+        )
 
 
 def test_production_refuses_a_placeholder_nats_password_and_a_missing_jwks(tmp_path: Path) -> None:
@@ -25,7 +30,7 @@ def test_production_refuses_a_placeholder_nats_password_and_a_missing_jwks(tmp_p
         Settings(
             data_dir=tmp_path,
             environment="production",
-            web_secret_key="k" * 40,
+            web_secret_key=SecretStr("k" * 40),
             nats_user="directory",
             nats_password="change-me",
         )
@@ -39,7 +44,7 @@ def test_development_runs_on_defaults_and_production_on_real_secrets(tmp_path: P
     prod = Settings(
         data_dir=tmp_path,
         environment="production",
-        web_secret_key="k" * 40,
+        web_secret_key=SecretStr("k" * 40),
         jwks_source=JWKS,
         nats_user="directory",
         nats_password="a-real-long-random-password",

@@ -277,12 +277,14 @@ def test_an_unknown_role_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_login_config_comes_from_todays_settings(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
     from shared.settings import Settings
 
     settings = Settings(
         data_dir=tmp_path,
         environment="production",
-        web_secret_key="x" * 40,
+        web_secret_key=SecretStr("x" * 40),
         jwks_source="https://id.example/realms/ikmo/protocol/openid-connect/certs",
     )
     config = LoginConfig.from_settings(settings)

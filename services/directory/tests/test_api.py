@@ -43,7 +43,7 @@ async def register(client: httpx.AsyncClient, body: dict) -> dict:  # type: igno
     return response.json()  # type: ignore[no-any-return]
 
 
-async def names(client: httpx.AsyncClient, **params: object) -> list[str]:
+async def names(client: httpx.AsyncClient, **params: str | bool) -> list[str]:
     response = await client.get("/organisations", params=params)
     assert response.status_code == 200, response.text
     return [o["name"] for o in response.json()["items"]]

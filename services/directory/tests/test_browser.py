@@ -97,7 +97,9 @@ def test_register_with_a_mistake_correct_it_and_find_it(servers: tuple[str, str]
             page.screenshot(path=str(shots / "directory-list-de.png"), full_page=True)
 
             phone = browser.new_page(viewport={"width": 375, "height": 740}, device_scale_factor=2)
-            phone.context.add_cookies(page.context.cookies())
+            # playwright's SetCookieParam has Optional fields where Cookie has plain ones, so mypy refuses
+            # the list add_cookies takes at runtime (its own docs pass cookies() back this way)
+            phone.context.add_cookies(page.context.cookies())  # type: ignore[arg-type]
             phone.goto(f"{service_url}/verzeichnis/neu")
             width = phone.evaluate("document.documentElement.scrollWidth")
             assert width <= 375, f"the form scrolls sideways on a phone ({width}px)"

@@ -13,7 +13,7 @@ from services.directory.committee_projection import CommitteesProjection, commit
 from services.directory.demo import COMMITTEES, load_demo
 from services.directory.domain.committee import Committee
 from shared.auth.principal import Role
-from shared.contracts.directory import CommitteeKind, District, OrganisationKind
+from shared.contracts.directory import CommitteeKind, CommitteeRecorded, District, OrganisationKind
 from shared.db import read_transaction
 from shared.errors import DomainRuleViolation, InvalidInput
 from shared.platform.natsserver import NatsServer
@@ -44,7 +44,9 @@ def test_a_committee_needs_a_name_and_a_topic_of_fitting_length() -> None:
         Committee.record("k-1", "AG Arbeitsmarkt", CommitteeKind.WORKING_GROUP, None, "x" * 501)
     assert long_topic.value.field == "topic"
     berlin = Committee.record("k-2", "Landesbeirat für Integration", CommitteeKind.ADVISORY_BOARD, None)
-    assert berlin.pending_events[0].district is None  # a committee of all of Berlin
+    first = berlin.pending_events[0]
+    assert isinstance(first, CommitteeRecorded)
+    assert first.district is None  # a committee of all of Berlin
 
 
 def test_only_mos_and_refugee_initiatives_take_seats() -> None:
@@ -348,11 +350,11 @@ async def test_demo_committees_load_and_their_read_model_rebuilds_to_the_same(
         ("Kurdisches Kulturzentrum Kreuzberg e.V. (Demo)", None, "2024-12-31"),
     ]
 
-    async def committees_snapshot() -> list[tuple]:  # type: ignore[type-arg]
+    async def committees_snapshot() -> list[tuple[object, ...]]:
         async with read_transaction(engine) as conn:
             rows = (await conn.execute(select(committees).order_by(committees.c.id))).all()
             held = (await conn.execute(select(committee_seats).order_by(*committee_seats.c))).all()
-        return [tuple(r) for r in rows + held]
+        return [tuple(r) for r in [*rows, *held]]
 
     before = await committees_snapshot()
     assert len(before) == len(COMMITTEES) + sum(len(c["seats"]) for c in COMMITTEES)

@@ -38,7 +38,8 @@ def test_role_and_consent_change_and_the_same_again_records_nothing() -> None:
     contact.change(ContactRole.BOARD, False)  # what already holds
     assert contact.pending_events == []
     contact.change(None, True)
-    assert contact.pending_events[-1].changed == ["consent"]
+    consent_changed = contact.pending_events[-1]
+    assert isinstance(consent_changed, ContactPersonChanged) and consent_changed.changed == ["consent"]
     contact.remove()
     with pytest.raises(DomainRuleViolation):
         contact.change(ContactRole.STAFF, None)

@@ -102,8 +102,8 @@ async def test_cooperations_on_the_organisation_page(client: httpx.AsyncClient) 
         f"/verzeichnis/{mo}/kooperationen", data={"partner_id": office, "field_of_work": "upbringing"}
     )
     assert made.status_code == 303
-    page = (await client.get(f"/verzeichnis/{mo}", headers=html)).text
-    assert "Die Kooperation wurde eingetragen." in page and "Erziehung und Familie" in page
+    made_page = (await client.get(f"/verzeichnis/{mo}", headers=html)).text
+    assert "Die Kooperation wurde eingetragen." in made_page and "Erziehung und Familie" in made_page
     [cooperation] = (await client.get(f"/organisations/{mo}/cooperations")).json()
     ended = await client.post(f"/verzeichnis/kooperationen/{cooperation['id']}/beenden")
     assert ended.status_code == 303

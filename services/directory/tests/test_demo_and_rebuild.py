@@ -86,11 +86,11 @@ async def test_the_networks_read_model_rebuilds_to_the_same(
     client.headers.update(tokens.headers(Role.ADMIN))
     await load_demo(client)
 
-    async def networks_snapshot() -> list[tuple]:  # type: ignore[type-arg]
+    async def networks_snapshot() -> list[tuple[object, ...]]:
         async with read_transaction(engine) as conn:
             rows = (await conn.execute(select(networks).order_by(networks.c.id))).all()
             members = (await conn.execute(select(network_memberships).order_by(*network_memberships.c))).all()
-        return [tuple(r) for r in rows + members]
+        return [tuple(r) for r in [*rows, *members]]
 
     before = await networks_snapshot()
     assert len(before) == 2 + 9  # two networks; 4 coordinators, 5 joined (one of them has left since)

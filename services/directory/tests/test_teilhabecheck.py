@@ -187,7 +187,7 @@ async def test_follow_ups_keep_their_history_and_a_stale_change_is_refused(
     )
     item = made_rec.json()["recommendations"][0]["item_id"]
     version = made_rec.headers["etag"]
-    steps = [
+    steps: list[dict[str, str | None]] = [
         {"adoption": "partly", "on": "2026-11-01", "note": "einmal im Monat"},
         {"adoption": "adopted", "on": "2027-03-01", "note": None},
     ]

@@ -195,9 +195,9 @@ async def test_the_check_in_list_checks_in_by_plain_form_posts_and_filters_by_na
     assert "War schon eingelassen" in (await client.get(again.headers["location"], headers=HTML)).text
 
     # Without JavaScript the search is posted: no name in a URL, the access log or the history.
-    page = (await client.get(f"/veranstaltungen/{event_id}/einlass", headers=HTML)).text
+    form = (await client.get(f"/veranstaltungen/{event_id}/einlass", headers=HTML)).text
     assert re.search(
-        rf'<form method="post" action="/veranstaltungen/{event_id}/einlass"[^>]*role="search"', page
+        rf'<form method="post" action="/veranstaltungen/{event_id}/einlass"[^>]*role="search"', form
     )
     searched = await client.post(
         f"/veranstaltungen/{event_id}/einlass", data={"q": " person  2"}, headers=HTML

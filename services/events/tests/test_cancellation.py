@@ -230,8 +230,8 @@ async def test_the_staff_form_asks_for_a_category_and_keeps_a_refused_note_as_ty
     assert done.status_code == 303
     page = (await client.get(f"{url}?lang=de", headers=HTML)).text
     assert "Abgesagt: Höhere Gewalt" in page and NOTE in page  # VIA's team reads its note
-    english = (await client.get(f"{url}?lang=en", headers=HTML)).text
-    assert "Cancelled: Force majeure" in english and "Note for the team:" in english
+    english_page = (await client.get(f"{url}?lang=en", headers=HTML)).text
+    assert "Cancelled: Force majeure" in english_page and "Note for the team:" in english_page
 
 
 async def test_other_partners_do_not_see_the_team_note_on_the_page(

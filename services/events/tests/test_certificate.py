@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 from fontTools.ttLib import TTFont
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
+from pypdf.generic import DictionaryObject
 
 from services.events import certificate
 from services.events.tests.conftest import Directory
@@ -31,16 +32,25 @@ def text_of(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
+def fonts_on(page: PageObject) -> DictionaryObject:
+    """A page's /Font resources; pypdf types each lookup as a bare PdfObject, so they are narrowed here."""
+    resources = page["/Resources"]
+    assert isinstance(resources, DictionaryObject)
+    fonts = resources["/Font"]
+    assert isinstance(fonts, DictionaryObject)
+    return fonts
+
+
 def fonts_of(pdf: bytes) -> set[str]:
     reader = PdfReader(io.BytesIO(pdf))
-    return {str(font["/BaseFont"]) for page in reader.pages for font in page["/Resources"]["/Font"].values()}
+    return {str(font["/BaseFont"]) for page in reader.pages for font in fonts_on(page).values()}
 
 
 def embedded_glyphs(pdf: bytes, family: str) -> set[str]:
     """The glyph names of the embedded subset of `family`: what the PDF actually draws with."""
     reader = PdfReader(io.BytesIO(pdf))
     names: set[str] = set()
-    for font in reader.pages[0]["/Resources"]["/Font"].values():
+    for font in fonts_on(reader.pages[0]).values():
         font = font.get_object()
         if font["/BaseFont"].endswith("+" + family):
             descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()

@@ -230,10 +230,11 @@ async def test_an_erased_person_whose_check_in_was_undone_before_blocks_nothing(
     async with uow() as unit:  # the old history: checked in, erased, check-in undone
         event = await unit.get(Event, event_id, "Veranstaltung")
         [erased, waiting] = list(event.registrations)
-        ids = {"event_id": event_id, "registration_id": erased, "organisation_id": None}
-        event._record(RegistrationAttended(**ids))
+        event._record(RegistrationAttended(event_id=event_id, registration_id=erased, organisation_id=None))
         event._record(RegistrationErased(event_id=event_id, registration_id=erased))
-        event._record(RegistrationAttendanceWithdrawn(**ids))
+        event._record(
+            RegistrationAttendanceWithdrawn(event_id=event_id, registration_id=erased, organisation_id=None)
+        )
         await unit.save(event)
         await unit.vault.erase(unit.conn, erased)
     event, changed = await handlers.cancel_registration(uow, event_id, erased, CancelledBy.STAFF, LINKS)
