@@ -20,13 +20,15 @@ install: $(STAMP)  ## install the platform and its tools into .venv
 up: $(STAMP)  ## run the whole platform on its embedded default (bundled NATS, SQLite, demo data)
 	$(BIN)/ikmo up
 
-test: $(STAMP)  ## run every test (PostgreSQL variants when IKMO_TEST_POSTGRES_URL is set)
+test: $(STAMP)  ## ruff, mypy, then every test (PostgreSQL variants when IKMO_TEST_POSTGRES_URL is set)
 	$(BIN)/ruff check .
+	$(BIN)/mypy .
 	$(BIN)/pytest
 
-lint: $(STAMP)  ## ruff lint and format check
+lint: $(STAMP)  ## ruff lint and format check, mypy type check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix .
@@ -36,4 +38,4 @@ bench: $(STAMP)  ## measure the store and the relay against raw baselines (see d
 	$(BIN)/python -m bench
 
 clean:  ## remove the virtualenv and local data
-	rm -rf $(VENV) data .pytest_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .ruff_cache .mypy_cache
