@@ -137,6 +137,7 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/events/{event_id}/complete"): VIA_WRITES,
         ("GET", "/events/{event_id}/registrations"): VIA_WRITES,  # personal data: VIA's only
         ("POST", "/events/{event_id}/registrations"): VIA_WRITES,
+        ("PATCH", "/events/{event_id}/registrations/{registration_id}"): VIA_WRITES,
         ("POST", "/events/{event_id}/registrations/{registration_id}/cancel"): VIA_WRITES,
         ("POST", "/events/{event_id}/registrations/{registration_id}/erase"): VIA_WRITES,
         ("POST", "/events/{event_id}/registrations/{registration_id}/attendance"): VIA_WRITES,

@@ -27,6 +27,7 @@ from services.events import queries, replica
 from services.events.domain.commands import (
     ChangeCapacity,
     ChangeEventDetails,
+    CorrectRegistration,
     DraftEvent,
     EventPlan,
     OrganisationRef,
@@ -284,6 +285,28 @@ async def erase_registration(
             await _save(uow, event, links)
             await uow.vault.erase(uow.conn, registration_id)
         return event
+
+    return await retrying(attempt)
+
+
+async def correct_registration(
+    uow_factory: UowFactory, cmd: CorrectRegistration, links: outbox.Links
+) -> tuple[Event, list[str]]:
+    """Staff put right a registrant's details; a corrected address gets the confirmation again (it has
+    the personal link). A newly chosen organisation must be active in the directory; the one the
+    registration had keeps its place even if archived since. Returns what changed."""
+
+    async def attempt() -> tuple[Event, list[str]]:
+        async with uow_factory() as uow:
+            event = await _load(uow, cmd.event_id)
+            changes = dict(cmd.changes)
+            chosen = changes.get("organisation_id")
+            current = event.registration(cmd.registration_id).organisation_id
+            if chosen and chosen != current:
+                changes["organisation_id"] = (await replica.active(uow.conn, chosen, "organisation_id")).id
+            changed = event.correct_registration(replace(cmd, changes=changes))
+            await _save(uow, event, links)
+        return event, changed
 
     return await retrying(attempt)
 

@@ -231,6 +231,20 @@ class CalendarProjection:
                     update(registrations).where(r.id == data["registration_id"]).values(**values)
                 )
                 await self._recount(conn, recorded)
+            case "corrected":  # sealed as in the log, like the values it replaces
+                await conn.execute(
+                    update(registrations)
+                    .where(r.id == data["registration_id"])
+                    .values(name=data["name"], email=data["email"], phone=data.get("phone"), changed_at=at)
+                )
+                await self._touch(conn, recorded)
+            case "organisation_corrected":
+                await conn.execute(
+                    update(registrations)
+                    .where(r.id == data["registration_id"])
+                    .values(organisation_id=data["organisation_id"], changed_at=at)
+                )
+                await self._touch(conn, recorded)
             case "erased":
                 await conn.execute(
                     update(registrations)

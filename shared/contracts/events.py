@@ -173,10 +173,10 @@ class EventCompleted(DomainEvent):
     event_id: str
 
 
-class RegistrationRecorded(DomainEvent):
-    """Private: who registered, sealed under the registration's own key; never published."""
+class RegistrantDetails(DomainEvent):
+    """Private: who registered, as every record of it carries it (recorded, corrected), sealed under the
+    registration's own key; never published."""
 
-    event_type = "ikmo.events.registration.recorded"
     public = False
     personal_subject = "registration_id"
     event_id: str
@@ -184,6 +184,12 @@ class RegistrationRecorded(DomainEvent):
     name: str = personal()
     email: str = personal()
     phone: str | None = personal(default=None)
+
+
+class RegistrationRecorded(RegistrantDetails):
+    """Private: who registered, sealed under the registration's own key; never published."""
+
+    event_type = "ikmo.events.registration.recorded"
     cancel_token: str = personal(description="The secret of the personal cancellation link")
     cancel_token_hash: str = Field(description="SHA-256 of the token: how a link finds its registration")
     consent: str | None = Field(
@@ -241,6 +247,26 @@ class RegistrationErased(DomainEvent):
     registration_id: str
 
 
+class RegistrationCorrected(RegistrantDetails):
+    """Private: VIA corrected who registered (a typo in the name, a mistyped address), sealed under the
+    registration's key like the registration itself; never published. Carries the whole corrected
+    details and which of them changed; later notices and the certificate use them."""
+
+    event_type = "ikmo.events.registration.corrected"
+    changed: list[str] = Field(description="Which of name, email, phone changed")
+
+
+class RegistrationOrganisationCorrected(DomainEvent):
+    """VIA corrected the organisation a registration was made for (the wrong one was chosen): counts by
+    organisation read this one from now on, for the confirmation and a check-in before it alike."""
+
+    event_type = "ikmo.events.registration.organisation_corrected"
+    event_id: str
+    registration_id: str = Field(description="Pseudonymous id of the registration (not of a person)")
+    organisation_id: str | None = Field(description="The directory organisation the person came for")
+    previous_organisation_id: str | None
+
+
 EVENT_EVENTS: tuple[type[DomainEvent], ...] = (
     EventDrafted,
     EventDetailsChanged,
@@ -268,6 +294,8 @@ REGISTRATION_EVENTS: tuple[type[DomainEvent], ...] = (
     RegistrationPromoted,
     RegistrationCancelled,
     RegistrationErased,
+    RegistrationCorrected,
+    RegistrationOrganisationCorrected,
 )
 
 

@@ -83,3 +83,21 @@ class Register:
     consent: str | None = None  # the wording the person agreed to on the public form
     registration_id: str = ""
     cancel_token: str = field(default="", repr=False)
+
+
+CORRECTABLE = ("name", "email", "phone", "organisation_id")
+
+
+@dataclass(frozen=True)
+class CorrectRegistration:
+    """Staff correct who registered: only the named fields change (`CORRECTABLE`; None clears the phone
+    or the organisation). The organisation arrives looked up, as in `Register`."""
+
+    event_id: str
+    registration_id: str
+    changes: Mapping[str, str | None]
+
+    def __post_init__(self) -> None:
+        unknown = set(self.changes) - set(CORRECTABLE)
+        if unknown:
+            raise ValueError(f"not correctable: {sorted(unknown)}")

@@ -26,6 +26,11 @@ Rules (German and English messages, since people read them):
   event's day on (Berlin's calendar day); checking in twice changes nothing; a check-in can be undone; who
   was checked in keeps their registration (no cancellation) and an event with people checked in is not
   cancelled any more (it is completed);
+- correction: staff put right a registration's name, e-mail, phone or organisation (a typo goes on the
+  certificate, a mistyped address gets no notices), checked as a registration is, at any time (the
+  certificate is printed afterwards) and for a cancelled registration too, never for someone erased; an
+  address another active registration of the event has is refused as a second registration would be;
+  the personal details are recorded sealed and private, a new organisation publicly (counts read it);
 - feedback: a rating of 1 to 5 and an optional comment, from someone checked in, once the event has
   ended; a later one of the same registration replaces it (a slip on a phone is put right, and reports
   still count one rating per registration); VIA types in paper forms but never overwrites what the
@@ -44,7 +49,7 @@ from email.headerregistry import Address
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.events.domain.commands import EventPlan, OrganisationRef, Register
+from services.events.domain.commands import CorrectRegistration, EventPlan, OrganisationRef, Register
 from shared.contracts.directory import District, OrganisationKind
 from shared.contracts.events import (
     CancellationReason,
@@ -64,9 +69,11 @@ from shared.contracts.events import (
     RegistrationAttended,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationCorrected,
     RegistrationErased,
     RegistrationFeedbackCommented,
     RegistrationFeedbackGiven,
+    RegistrationOrganisationCorrected,
     RegistrationPromoted,
     RegistrationRecorded,
     RegistrationStatus,
@@ -144,6 +151,22 @@ class AlreadyRegistered(DomainRuleViolation):
     def __init__(self, registration_id: str, message_en: str, message_de: str) -> None:
         super().__init__(message_en, message_de)
         self.registration_id = registration_id
+
+
+def _already_registered(existing: Registration) -> AlreadyRegistered:
+    """Said to staff: the public form reminds the person by e-mail instead."""
+    where_en, where_de = (
+        ("has a place", "hat einen Platz")
+        if existing.status == RegistrationStatus.CONFIRMED
+        else ("is on the waitlist", "steht auf der Warteliste")
+    )
+    return AlreadyRegistered(
+        existing.id,
+        f"This person is already registered with this e-mail address and {where_en}. "
+        "Their confirmation e-mail has the link to cancel.",
+        f"Diese Person ist mit dieser E-Mail-Adresse schon angemeldet und {where_de}. "
+        "Den Link zum Stornieren hat sie mit ihrer Bestätigungs-E-Mail bekommen.",
+    )
 
 
 def local_day(moment: datetime) -> date:
@@ -531,18 +554,7 @@ class Event(Aggregate):
             )
         existing = self.active_registration_of(email)
         if existing is not None:
-            where_en, where_de = (  # said to staff: the public form reminds the person by e-mail instead
-                ("has a place", "hat einen Platz")
-                if existing.status == RegistrationStatus.CONFIRMED
-                else ("is on the waitlist", "steht auf der Warteliste")
-            )
-            raise AlreadyRegistered(
-                existing.id,
-                f"This person is already registered with this e-mail address and {where_en}. "
-                "Their confirmation e-mail has the link to cancel.",
-                f"Diese Person ist mit dieser E-Mail-Adresse schon angemeldet und {where_de}. "
-                "Den Link zum Stornieren hat sie mit ihrer Bestätigungs-E-Mail bekommen.",
-            )
+            raise _already_registered(existing)
         if self.begun(now) and self.free_places == 0:
             raise DomainRuleViolation(
                 "The event has begun and every place is taken. Raise the number of places first.",
@@ -612,6 +624,53 @@ class Event(Aggregate):
         if not self.begun(now):
             self._promote_while_free()
         return True
+
+    def correct_registration(self, cmd: CorrectRegistration) -> list[str]:
+        """Put right what was typed wrong (the name goes on the certificate, the address gets the
+        notices), checked as a registration is. Allowed after the event (certificates are printed then)
+        and for a cancelled registration (its record should be right too); never for someone erased.
+        Returns what changed; nothing is recorded when nothing did."""
+        registration = self.registration(cmd.registration_id)
+        if registration.erased:
+            raise DomainRuleViolation(
+                "This person's data was erased; there is nothing left to correct.",
+                "Die Daten dieser Person wurden gelöscht; es gibt nichts mehr zu korrigieren.",
+            )
+        wanted = {
+            "name": registration.name,
+            "email": registration.email,
+            "phone": registration.phone,
+            "organisation_id": registration.organisation_id,
+            **cmd.changes,
+        }
+        name, email, phone = valid_person(
+            Register(
+                event_id=self.id,
+                name=wanted["name"] or "",
+                email=wanted["email"] or "",
+                phone=wanted["phone"],
+            )
+        )
+        organisation_id = wanted["organisation_id"] or None
+        if registration.active and normalised_email(email) != normalised_email(registration.email):
+            existing = self.active_registration_of(email)
+            if existing is not None and existing.id != registration.id:
+                raise _already_registered(existing)
+        corrected = {"name": name, "email": email, "phone": phone}
+        changed = [key for key, value in corrected.items() if getattr(registration, key) != value]
+        ids = {"event_id": self.id, "registration_id": registration.id}
+        if changed:
+            self._record(RegistrationCorrected(**ids, name=name, email=email, phone=phone, changed=changed))
+        if organisation_id != registration.organisation_id:
+            self._record(
+                RegistrationOrganisationCorrected(
+                    **ids,
+                    organisation_id=organisation_id,
+                    previous_organisation_id=registration.organisation_id,
+                )
+            )
+            changed.append("organisation_id")
+        return changed
 
     def erase_registration(self, registration_id: str, now: datetime) -> None:
         """Erase a person's data (the handler deletes their key in the same transaction). Someone still
@@ -837,6 +896,12 @@ class Event(Aggregate):
                     self.waitlist.remove(event.registration_id)
             case RegistrationErased():
                 self.registrations[event.registration_id].erased = True
+            case RegistrationCorrected():
+                registration = self.registrations[event.registration_id]
+                registration.name, registration.email = event.name, event.email
+                registration.phone = event.phone
+            case RegistrationOrganisationCorrected():
+                self.registrations[event.registration_id].organisation_id = event.organisation_id
             case RegistrationAttended():
                 self.registrations[event.registration_id].attended = True
             case RegistrationAttendanceWithdrawn():

@@ -17,7 +17,9 @@ from shared.contracts.events import (
     EventStatus,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationCorrected,
     RegistrationPromoted,
+    RegistrationStatus,
     RegistrationWaitlisted,
 )
 from shared.domain import DomainEvent
@@ -69,6 +71,17 @@ def notices_for(
                     for r in event.registrations.values()
                     if r.active
                 )
+            case RegistrationCorrected() if (
+                "email" in change.changed and event.status == EventStatus.PUBLISHED
+            ):
+                # the address was mistyped, so the confirmation (with the personal link) never arrived:
+                # it goes again, to the corrected address
+                registration = event.registrations[change.registration_id]
+                if registration.status == RegistrationStatus.CONFIRMED:
+                    due.append(NoticeDue(NoticeKind.CONFIRMATION, registration.id))
+                elif registration.status == RegistrationStatus.WAITLISTED:
+                    position = event.waitlist_position(registration.id)
+                    due.append(NoticeDue(NoticeKind.WAITLIST, registration.id, position))
             case EventDetailsChanged() if (
                 previous is not None
                 and event.status == EventStatus.PUBLISHED

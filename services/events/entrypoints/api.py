@@ -15,6 +15,7 @@ from services.events import certificate, handlers, notices, queries, replica
 from services.events.domain.commands import (
     ChangeCapacity,
     ChangeEventDetails,
+    CorrectRegistration,
     DraftEvent,
     EventPlan,
     OrganisationRef,
@@ -161,6 +162,25 @@ class RegistrationIn(BaseModel):
     email: str = Field(min_length=3, max_length=254, examples=["aylin@verein.example"])
     phone: str | None = Field(default=None, max_length=40)
     organisation_id: str | None = Field(default=None, max_length=36, description="A directory organisation")
+
+
+class RegistrationPatch(BaseModel):
+    """A correction of who registered: only the fields sent change; `null` removes the phone or the
+    organisation (a name and an address every registration keeps)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200, examples=["Aylin Demir"])
+    email: str | None = Field(default=None, min_length=3, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    organisation_id: str | None = Field(default=None, max_length=36, description="A directory organisation")
+
+    def changes(self) -> dict[str, str | None]:
+        sent = self.model_fields_set
+        changes: dict[str, str | None] = {
+            k: getattr(self, k) for k in ("phone", "organisation_id") if k in sent
+        }
+        changes.update({k: getattr(self, k) for k in ("name", "email") if k in sent and getattr(self, k)})
+        return changes
 
 
 class PublicRegistrationIn(RegistrationIn):
@@ -488,6 +508,48 @@ async def cancel_registration(
     return await read_event(runtime, event_id)
 
 
+async def read_registration(runtime: Runtime, event_id: str, registration_id: str) -> dict[str, Any]:
+    """One registration as the list shows it (opened), or a 404."""
+    async with read_transaction(runtime.engine) as conn:
+        people = await queries.registrations_of(conn, event_id)
+    found = next((p for p in people if p["id"] == registration_id), None)
+    if found is None:
+        raise NotFound(
+            f"Registration {registration_id} does not exist",
+            f"Die Anmeldung {registration_id} gibt es nicht",
+        )
+    return found
+
+
+async def correct_person(
+    runtime: Runtime, request: Request, event_id: str, registration_id: str, body: RegistrationPatch
+) -> list[str]:
+    """Shared by the API and the staff page: correct, and wake the mail (a new address is told)."""
+    cmd = CorrectRegistration(event_id, registration_id, body.changes())
+    _event, changed = await handlers.correct_registration(runtime.uow, cmd, links(runtime))
+    if changed:
+        wake_dispatcher(request)
+    return changed
+
+
+@router.patch(
+    "/events/{event_id}/registrations/{registration_id}",
+    response_model=RegistrationOut,
+    summary="Correct who registered (name, e-mail, phone, organisation): the certificate and notices "
+    "use the corrected details; a corrected address gets the confirmation again",
+)
+async def correct_registration(
+    event_id: str,
+    registration_id: str,
+    body: RegistrationPatch,
+    runtime: RuntimeDep,
+    request: Request,
+    _: ViaStaff,
+) -> Any:
+    await correct_person(runtime, request, event_id, registration_id, body)
+    return await read_registration(runtime, event_id, registration_id)
+
+
 @router.post(
     "/events/{event_id}/registrations/{registration_id}/erase",
     response_model=EventOut,
@@ -597,14 +659,7 @@ async def certificate_response(
     """The PDF for someone who was checked in; a 409 with the reason for anyone else. Shared by the staff
     API and the personal link."""
     event = await read_event(runtime, event_id)
-    async with read_transaction(runtime.engine) as conn:
-        people = await queries.registrations_of(conn, event_id)
-    registration = next((p for p in people if p["id"] == registration_id), None)
-    if registration is None:
-        raise NotFound(
-            f"Registration {registration_id} does not exist",
-            f"Die Anmeldung {registration_id} gibt es nicht",
-        )
+    registration = await read_registration(runtime, event_id, registration_id)
     problem = certificate.refusal(registration)
     if problem is not None:
         raise problem

@@ -1,0 +1,320 @@
+"""Correcting a registration: staff put right a typo in the name (it goes on the certificate), a mistyped
+address (it gets the notices, and the confirmation again), the phone or the organisation. Checked as a
+registration is; refused for someone erased (409), an unknown registration (404) and an address another
+active registration of the event has (409); nothing recorded when nothing changed. The corrected details
+are sealed like the registration's (never in plain text at rest, never on the bus), the certificate and the
+staff pages show them, and a rebuild of the read model gives the same."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.events.domain.commands import CorrectRegistration
+from services.events.domain.model import Event
+from services.events.domain.notices import NoticeKind, notices_for
+from services.events.projections import CalendarProjection
+from services.events.tests.conftest import Directory
+from services.events.tests.test_api import fields_of, log_size, published, register
+from services.events.tests.test_attendance_api import event_with_people
+from services.events.tests.test_certificate import text_of
+from services.events.tests.test_demo_and_rebuild import snapshot
+from services.events.tests.test_domain import BEFORE, person
+from services.events.tests.test_domain import published as published_event
+from shared.auth.principal import Role
+from shared.contracts.events import (
+    CancelledBy,
+    RegistrationCorrected,
+    RegistrationOrganisationCorrected,
+)
+from shared.domain import DomainEvent
+from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.platform.natsserver import NatsServer
+from shared.projections import rebuild
+from shared.store import EventStore
+from shared.testing import Tokens, eventually, found_at_rest, stream_messages
+
+CORRECTED = "Ləman Qasımova-Həsənli"  # Azerbaijani: printed by the bundled DejaVu
+CORRECTED_EMAIL = "leman.qasimova@beispielverein.example"
+
+
+def with_two() -> Event:
+    event = published_event(capacity=2)
+    event.register(person(1), BEFORE)
+    event.register(person(2), BEFORE)
+    event.mark_saved()
+    return event
+
+
+def correct(event: Event, registration_id: str = "r1", **changes: str | None) -> list[str]:
+    return event.correct_registration(CorrectRegistration("e1", registration_id, changes))
+
+
+# -- the rules, in the aggregate ----------------------------------------------------------------------------
+
+
+def test_a_correction_records_the_whole_corrected_details_sealed_and_what_changed() -> None:
+    event = with_two()
+    assert correct(event, name="  Ləman   Qasımova ", phone="+49 30 1234567") == ["name", "phone"]
+    [recorded] = event.pending_events
+    assert isinstance(recorded, RegistrationCorrected) and not recorded.public
+    assert (recorded.name, recorded.email, recorded.phone) == (
+        "Ləman Qasımova",  # cleaned as at registration
+        "person1@verein.example",
+        "+49 30 1234567",
+    )
+    assert recorded.changed == ["name", "phone"]
+    again = Event.rebuild("e1", _history(event))
+    assert again.registrations["r1"].name == "Ləman Qasımova" and again.registrations["r1"].phone
+
+
+def _history(event: Event) -> list[DomainEvent]:
+    """The events an aggregate was made of, as a reload from the log would hand them back."""
+    fresh = published_event(capacity=2)
+    fresh.register(person(1), BEFORE)
+    fresh.register(person(2), BEFORE)
+    return [*fresh.pending_events, *event.pending_events]
+
+
+def test_nothing_is_recorded_when_nothing_changed() -> None:
+    event = with_two()
+    assert correct(event, name="Person 1", email="person1@verein.example", phone=None) == []
+    assert event.pending_events == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "german"),
+    [
+        ({"name": "A"}, "name", "Bitte geben Sie Ihren Namen an (mindestens 2 Zeichen)."),
+        ({"name": "x" * 201}, "name", "Bitte höchstens 200 Zeichen."),
+        ({"email": "person1 at verein"}, "email", "Bitte eine E-Mail-Adresse wie name@beispiel.de angeben."),
+        ({"email": "a@b.example, c@d.example"}, "email", "Bitte eine E-Mail-Adresse wie"),
+        ({"phone": "call me"}, "phone", "Bitte eine Telefonnummer aus Ziffern angeben"),
+    ],
+)
+def test_the_corrected_details_are_checked_as_a_registration_is(
+    changes: dict[str, str], field: str, german: str
+) -> None:
+    event = with_two()
+    with pytest.raises(InvalidInput) as refused:
+        correct(event, **changes)
+    assert refused.value.field == field and refused.value.message_de.startswith(german)
+    assert event.pending_events == []
+
+
+def test_an_address_another_active_registration_has_is_refused_as_a_second_registration() -> None:
+    event = with_two()
+    with pytest.raises(DomainRuleViolation) as refused:
+        correct(event, email=" Person2@Verein.example ")
+    assert "schon angemeldet und hat einen Platz" in refused.value.message_de
+    assert "already registered with this e-mail address" in refused.value.message_en
+    # the registration's own address in other letters is no duplicate, and a cancelled one frees it
+    assert correct(event, email="PERSON1@verein.example") == ["email"]
+    event.cancel_registration("r2", CancelledBy.STAFF, BEFORE)
+    assert correct(event, email="person2@verein.example") == ["email"]
+
+
+def test_someone_erased_or_unknown_is_not_corrected_a_cancelled_registration_is() -> None:
+    event = with_two()
+    event.erase_registration("r2", BEFORE)
+    with pytest.raises(DomainRuleViolation) as refused:
+        correct(event, "r2", name="Person Zwei")
+    assert refused.value.status_code == 409 and "gelöscht" in refused.value.message_de
+    assert "erased" in refused.value.message_en
+    with pytest.raises(NotFound):
+        correct(event, "r9", name="Person Neun")
+    event.cancel_registration("r1", CancelledBy.STAFF, BEFORE)
+    assert correct(event, name="Person Eins") == ["name"]
+
+
+def test_a_new_organisation_is_public_the_personal_details_are_not() -> None:
+    event = with_two()
+    assert correct(event, organisation_id="o-2") == ["organisation_id"]
+    [recorded] = event.pending_events
+    assert isinstance(recorded, RegistrationOrganisationCorrected) and recorded.public
+    assert (recorded.organisation_id, recorded.previous_organisation_id) == ("o-2", None)
+    assert event.registrations["r1"].organisation_id == "o-2"
+
+
+def test_a_corrected_address_gets_the_confirmation_or_the_waitlist_notice_again() -> None:
+    event = published_event(capacity=1)
+    event.register(person(1), BEFORE)
+    event.register(person(2), BEFORE)
+    event.mark_saved()
+    correct(event, "r1", email="eins@verein.example")
+    correct(event, "r2", email="zwei@verein.example")
+    correct(event, "r2", name="Person Zwei")  # a new name alone: no mail
+    due = notices_for(event, event.pending_events)
+    assert [(d.kind, d.registration_id, d.position) for d in due] == [
+        (NoticeKind.CONFIRMATION, "r1", None),
+        (NoticeKind.WAITLIST, "r2", 1),
+    ]
+    assert event.registrations["r1"].email == "eins@verein.example"
+
+
+# -- through the API ----------------------------------------------------------------------------------------
+
+
+async def test_the_certificate_shows_the_corrected_name_and_the_list_the_corrected_details(
+    client: httpx.AsyncClient, directory: Directory
+) -> None:
+    yaar = await directory.organisation("Yaar e.V.")
+    event_id, (first, _second) = await event_with_people(client, people=2, title="Vereinsrecht kompakt")
+    url = f"/events/{event_id}/registrations"
+    await client.post(f"{url}/{first}/attendance")
+    before = text_of((await client.get(f"{url}/{first}/certificate")).content)
+    assert "Person 1" in before
+
+    corrected = await client.patch(
+        f"{url}/{first}",
+        json={
+            "name": CORRECTED,
+            "email": CORRECTED_EMAIL,
+            "phone": "+49 30 1234567",
+            "organisation_id": yaar,
+        },
+    )
+    assert corrected.status_code == 200, corrected.text
+    shown = corrected.json()
+    assert (shown["name"], shown["email"], shown["phone"], shown["organisation_name"]) == (
+        CORRECTED,
+        CORRECTED_EMAIL,
+        "+49 30 1234567",
+        "Yaar e.V.",
+    )
+    assert shown["attended"] and shown["status"] == "confirmed"  # nothing else moved
+    pdf = text_of((await client.get(f"{url}/{first}/certificate")).content)
+    assert CORRECTED in pdf and "Yaar e.V." in pdf and "Person 1" not in pdf
+
+    cleared = await client.patch(f"{url}/{first}", json={"phone": None, "organisation_id": None})
+    assert (cleared.json()["phone"], cleared.json()["organisation_id"]) == (None, None)
+    assert cleared.json()["name"] == CORRECTED  # what was not sent stays
+
+
+async def test_a_name_no_font_prints_is_corrected_and_then_the_certificate_is_printed(
+    client: httpx.AsyncClient,
+) -> None:
+    event_id, _none = await event_with_people(client, people=0, title="Vereinsrecht kompakt")
+    made = await register(client, event_id, 1, name="陈\U0002000b", email="chen@verein.example")
+    registration = made.json()["registration_id"]
+    url = f"/events/{event_id}/registrations/{registration}"
+    await client.post(f"{url}/attendance")
+    assert (await client.get(f"{url}/certificate")).status_code == 409
+    assert (await client.patch(url, json={"name": "Chen Jing"})).status_code == 200
+    printed = await client.get(f"{url}/certificate")
+    assert printed.status_code == 200 and "Chen Jing" in text_of(printed.content)
+
+
+async def test_a_corrected_address_is_sent_the_confirmation_with_the_personal_link(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await published(client)
+    first = (await register(client, event["id"], 1)).json()["registration_id"]
+    await client.patch(f"/events/{event['id']}/registrations/{first}", json={"email": CORRECTED_EMAIL})
+    theirs = [n for n in (await client.get("/notices")).json() if n["registration_id"] == first]
+    assert [(n["kind"], n["recipient"]) for n in theirs] == [
+        ("confirmation", f"Person 1 <{CORRECTED_EMAIL}>"),
+        ("confirmation", "Person 1 <person1@verein.example>"),
+    ]  # newest first: the corrected address got the confirmation (and with it the link) again
+    assert "/oeffentlich/anmeldung/" in theirs[0]["body"]
+
+
+async def test_bad_input_is_a_422_per_field_and_nothing_is_appended(
+    client: httpx.AsyncClient, engine: AsyncEngine, directory: Directory
+) -> None:
+    event = await published(client)
+    first = (await register(client, event["id"], 1)).json()["registration_id"]
+    url = f"/events/{event['id']}/registrations/{first}"
+    size = await log_size(engine)
+    for body, field, german in (
+        ({"name": "A"}, "name", "mindestens 2 Zeichen"),
+        ({"name": ""}, "name", "Der Text ist zu kurz."),
+        ({"email": "person1 at verein"}, "email", "E-Mail-Adresse wie name@beispiel.de"),
+        ({"phone": "call me"}, "phone", "Telefonnummer aus Ziffern"),
+        (
+            {"organisation_id": "nowhere"},
+            "organisation_id",
+            "Diese Organisation gibt es im Verzeichnis nicht",
+        ),
+        ({"registered_at": "yesterday"}, "registered_at", "Dieses Feld ist unbekannt."),
+    ):
+        response = await client.patch(url, json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert german in fields_of(response)[field], (body, response.json())
+        assert response.json()["fields"][0]["message"]  # and in English
+    archived = await directory.organisation("Alter Verein e.V.")
+    await directory.archive(archived)
+    response = await client.patch(url, json={"organisation_id": archived})
+    assert response.status_code == 422 and "archiviert" in fields_of(response)["organisation_id"]
+    unchanged = await client.patch(url, json={"name": "Person 1", "email": "person1@verein.example"})
+    assert unchanged.status_code == 200
+    assert await log_size(engine) == size
+
+
+async def test_unknown_is_404_erased_and_a_taken_address_are_409(client: httpx.AsyncClient) -> None:
+    event = await published(client)
+    first = (await register(client, event["id"], 1)).json()["registration_id"]
+    second = (await register(client, event["id"], 2)).json()["registration_id"]
+    url = f"/events/{event['id']}/registrations"
+    unknown = await client.patch(f"{url}/nobody", json={"name": "Niemand"})
+    assert unknown.status_code == 404 and "gibt es nicht" in unknown.json()["message_de"]
+    no_event = await client.patch(f"/events/nothing/registrations/{first}", json={"name": "Niemand"})
+    assert no_event.status_code == 404
+    taken = await client.patch(f"{url}/{second}", json={"email": "person1@verein.example"})
+    assert taken.status_code == 409
+    assert "schon angemeldet und hat einen Platz" in taken.json()["message_de"]
+    await client.post(f"{url}/{first}/erase")
+    erased = await client.patch(f"{url}/{first}", json={"name": "Person Eins"})
+    assert erased.status_code == 409 and "gelöscht" in erased.json()["message_de"]
+    assert "erased" in erased.json()["message"]
+
+
+async def test_only_via_corrects(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    event = await published(client)
+    first = (await register(client, event["id"], 1)).json()["registration_id"]
+    for role in (Role.TBB, Role.CLD, Role.SENATE, Role.ORGANISATION):
+        response = await client.patch(
+            f"/events/{event['id']}/registrations/{first}", json={"name": "X Y"}, headers=tokens.headers(role)
+        )
+        assert response.status_code == 403, role
+
+
+async def test_the_corrected_details_are_sealed_at_rest_off_the_bus_and_rebuilt_the_same(
+    client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    nats_server: NatsServer,
+    directory: Directory,
+    tmp_path: Path,
+) -> None:
+    yaar = await directory.organisation("Yaar e.V.")
+    event = await published(client)
+    first = (await register(client, event["id"], 1)).json()["registration_id"]
+    body = {"name": CORRECTED, "email": CORRECTED_EMAIL, "phone": "+49 30 98765432", "organisation_id": yaar}
+    assert (await client.patch(f"/events/{event['id']}/registrations/{first}", json=body)).status_code == 200
+
+    async def relayed() -> list:  # type: ignore[type-arg]
+        messages = await stream_messages(nats_server.url, "IKMO_EVENTS")
+        return messages if any(h["ce-type"].endswith("organisation_corrected") for h, _ in messages) else []
+
+    messages = await eventually(relayed)  # the public part of the same append: the bus has had its share
+    types = [h["ce-type"] for h, _ in messages]
+    assert "ikmo.events.registration.corrected" not in types
+    [(_, payload)] = [(h, p) for h, p in messages if h["ce-type"].endswith("organisation_corrected")]
+    assert json.loads(payload) == {
+        "event_id": event["id"],
+        "registration_id": first,
+        "organisation_id": yaar,
+        "previous_organisation_id": None,
+    }
+    for secret in (CORRECTED, CORRECTED_EMAIL, "98765432", "Qasımova"):
+        assert await found_at_rest(secret, tmp_path, engine) == [], secret
+
+    before = await snapshot(engine)
+    await rebuild(engine, EventStore(), CalendarProjection())
+    assert await snapshot(engine) == before
+    people = (await client.get(f"/events/{event['id']}/registrations")).json()
+    assert (people[0]["name"], people[0]["organisation_name"]) == (CORRECTED, "Yaar e.V.")
