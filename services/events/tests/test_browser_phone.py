@@ -1,0 +1,86 @@
+"""VIA's staff pages on a phone (390×844, as at the door): none is wider than the screen, so nothing needs
+zooming out or sideways scrolling on the way to the check-in list. The real events service and sign-in
+run under uvicorn; an event with registrations and a waitlist is planned through the API first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from services.events.app import build_app
+from services.events.entrypoints import public_pages
+from services.events.tests.test_pages import form
+from shared.platform.natsserver import NatsServer
+from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium, service_with_sign_in
+
+pytestmark = needs_chromium
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def servers(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, str]]:
+    for limit in public_pages.LIMITS:
+        limit.reset()
+    with service_with_sign_in("events", build_app, tmp_path / "data", nats_server.url) as urls:
+        yield urls
+
+
+def test_no_staff_page_is_wider_than_a_phone(servers: tuple[str, str], shots: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    auth_url, service_url = servers
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            phone = browser.new_page(viewport=PHONE, locale="de-DE")
+            phone.set_default_timeout(10_000)
+            phone.goto(service_url)
+            phone.get_by_label("Benutzername").fill("via")
+            phone.get_by_label("Passwort").fill("via-demo")
+            phone.get_by_role("button", name="Anmelden").click()
+            expect(phone).to_have_url(re.compile(re.escape(service_url)))
+            assert auth_url not in phone.url
+            # an event with a waitlist, planned through the staff forms with the signed-in session
+            planned = phone.request.post(
+                service_url + "/veranstaltungen/neu",
+                data=urlencode(form(title="Vereinsgründung und Vereinsführung"), doseq=True),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert planned.ok
+            event_id = planned.url.rsplit("/", 1)[1]
+            assert phone.request.post(
+                f"{service_url}/veranstaltungen/{event_id}/veroeffentlichen", form={"version": "1"}
+            ).ok
+            for n in (1, 2, 3):
+                person = {
+                    "name": f"Aylin Demir-Yıldırım {n}",
+                    "email": f"aylin.demir.{n}@elternverein-bruecke.example",
+                }
+                assert phone.request.post(
+                    f"{service_url}/veranstaltungen/{event_id}/anmeldungen", form=person
+                ).ok
+            pages = {
+                "public": "/oeffentlich/veranstaltungen",
+                "list": "/veranstaltungen",
+                "detail": f"/veranstaltungen/{event_id}",
+                "edit": f"/veranstaltungen/{event_id}/bearbeiten",
+                "checkin": f"/veranstaltungen/{event_id}/einlass",
+                "notices": "/veranstaltungen/benachrichtigungen",
+                "advice": "/veranstaltungen/beratungen",
+                "accompaniments": "/veranstaltungen/prozessbegleitungen",
+            }
+            too_wide = {}
+            for name, path in pages.items():
+                phone.goto(service_url + path)
+                expect(phone.get_by_role("heading", level=1)).to_be_visible()
+                phone.screenshot(path=shots / f"phone-{name}.png", full_page=True)
+                width = phone.evaluate("document.documentElement.scrollWidth")
+                if width > PHONE["width"]:
+                    too_wide[name] = width
+            assert too_wide == {}, too_wide
+        finally:
+            browser.close()
