@@ -30,6 +30,9 @@ from shared.store.uow import UnitOfWork
 from shared.vault import Vault
 
 SIGNATURE = "VIA Berlin/Brandenburg e.V. – Kommune interkulturell"
+# Where people reach VIA's team about an event (the IQ network's office, as in VIA's own flyers: seed 000)
+CONTACT_PHONE = "030 29 00 69 48"
+CONTACT_EMAIL = "iq-netz-via@via-in-berlin.de"
 
 metadata = MetaData()
 

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from services.events import handlers, ical, queries, replica
+from services.events import handlers, ical, notices, queries, replica
 from services.events.domain.model import token_hash
 from services.events.entrypoints.api import (
     FeedbackIn,
@@ -59,6 +59,7 @@ LINK_LIMIT = RateLimiter(30, 600.0)
 PDF_LIMIT = RateLimiter(10, 600.0)
 LIMITS = (VIEW_LIMIT, REGISTER_LIMIT, LINK_LIMIT, PDF_LIMIT)  # all of them, for tests to reset
 NO_REFERRER = {"Referrer-Policy": "no-referrer"}
+CONTACT = {"phone": notices.CONTACT_PHONE, "email": notices.CONTACT_EMAIL}  # on the pages people read
 
 
 async def public_event(runtime: Runtime, event_id: str) -> dict[str, Any]:
@@ -152,6 +153,7 @@ async def event_page(
             "errors": errors or [],
             "public": PUBLIC,
             "consent": consent_text(request, runtime),
+            "contact": CONTACT,
             "show_login_link": False,
         },
         status_code=status_code,
@@ -241,6 +243,7 @@ async def link_page(
             "errors": errors or [],
             "ratings": RATINGS,
             "public": PUBLIC,
+            "contact": CONTACT,
             "show_login_link": False,
         },
         status_code=status_code,

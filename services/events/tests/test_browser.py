@@ -54,7 +54,7 @@ def berlin(days: int, hour: int) -> datetime:
 def test_publish_fill_wait_cancel_see_the_promotion_and_check_in(
     servers: tuple[str, str], shots: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import Dialog, expect, sync_playwright
 
     auth_url, service_url = servers
     with sync_playwright() as p:
@@ -134,8 +134,16 @@ def test_publish_fill_wait_cancel_see_the_promotion_and_check_in(
 
             visitor.goto(link.group(0))
             expect(visitor.get_by_text("Anmeldung von Person 1")).to_be_visible()
+            asked: list[str] = []  # the browser asks before a place is given away
+
+            def answer(dialog: Dialog) -> None:
+                asked.append(dialog.message)
+                dialog.accept()
+
+            visitor.once("dialog", answer)
             visitor.get_by_role("button", name="Meine Anmeldung stornieren").click()
             expect(visitor.get_by_role("status")).to_contain_text("Ihre Anmeldung ist storniert")
+            assert asked and asked[0].startswith("Anmeldung stornieren? Ihr Platz geht sofort")
 
             staff.reload()
             promotion = staff.locator("li.notice", has_text="person3@verein.example").filter(

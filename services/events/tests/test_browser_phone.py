@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from playwright.sync_api import ViewportSize
 
 from services.events.app import build_app
 from services.events.entrypoints import public_pages
@@ -18,7 +19,7 @@ from shared.platform.natsserver import NatsServer
 from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium, service_with_sign_in
 
 pytestmark = needs_chromium
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_no_staff_page_is_wider_than_a_phone(servers: tuple[str, str], shots: Pa
                 f"{service_url}/veranstaltungen/{event_id}/veroeffentlichen", form={"version": "1"}
             ).ok
             for n in (1, 2, 3):
-                person = {
+                person: dict[str, str | float | bool] = {
                     "name": f"Aylin Demir-Yıldırım {n}",
                     "email": f"aylin.demir.{n}@elternverein-bruecke.example",
                 }
