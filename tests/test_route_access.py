@@ -165,6 +165,8 @@ EXPECTED: dict[str, dict[tuple[str, str], str | frozenset[str]]] = {
         ("POST", "/veranstaltungen/{event_id}/anmeldungen"): VIA_WRITES,
         ("POST", "/veranstaltungen/{event_id}/anmeldungen/{registration_id}/stornieren"): VIA_WRITES,
         ("POST", "/veranstaltungen/{event_id}/anmeldungen/{registration_id}/loeschen"): VIA_WRITES,
+        ("GET", "/veranstaltungen/{event_id}/anmeldungen/{registration_id}/korrigieren"): VIA_WRITES,
+        ("POST", "/veranstaltungen/{event_id}/anmeldungen/{registration_id}/korrigieren"): VIA_WRITES,
         ("GET", "/veranstaltungen/{event_id}/einlass"): VIA_WRITES,  # names at the door: VIA's
         ("POST", "/veranstaltungen/{event_id}/einlass"): VIA_WRITES,  # the search without JavaScript
         ("POST", "/veranstaltungen/{event_id}/einlass/{registration_id}"): VIA_WRITES,

@@ -169,6 +169,13 @@ def _already_registered(existing: Registration) -> AlreadyRegistered:
     )
 
 
+def erased_not_corrected() -> DomainRuleViolation:
+    return DomainRuleViolation(
+        "This person's data was erased; there is nothing left to correct.",
+        "Die Daten dieser Person wurden gelöscht; es gibt nichts mehr zu korrigieren.",
+    )
+
+
 def local_day(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TIME).date()
 
@@ -632,10 +639,7 @@ class Event(Aggregate):
         Returns what changed; nothing is recorded when nothing did."""
         registration = self.registration(cmd.registration_id)
         if registration.erased:
-            raise DomainRuleViolation(
-                "This person's data was erased; there is nothing left to correct.",
-                "Die Daten dieser Person wurden gelöscht; es gibt nichts mehr zu korrigieren.",
-            )
+            raise erased_not_corrected()
         wanted = {
             "name": registration.name,
             "email": registration.email,

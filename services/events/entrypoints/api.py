@@ -523,13 +523,13 @@ async def read_registration(runtime: Runtime, event_id: str, registration_id: st
 
 async def correct_person(
     runtime: Runtime, request: Request, event_id: str, registration_id: str, body: RegistrationPatch
-) -> list[str]:
+) -> tuple[Event, list[str]]:
     """Shared by the API and the staff page: correct, and wake the mail (a new address is told)."""
     cmd = CorrectRegistration(event_id, registration_id, body.changes())
-    _event, changed = await handlers.correct_registration(runtime.uow, cmd, links(runtime))
+    event, changed = await handlers.correct_registration(runtime.uow, cmd, links(runtime))
     if changed:
         wake_dispatcher(request)
-    return changed
+    return event, changed
 
 
 @router.patch(

@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 
 from services.events import handlers, notices, queries, replica
 from services.events.domain.commands import ChangeCapacity, ChangeEventDetails, DraftEvent
-from services.events.domain.model import Event
+from services.events.domain.model import AlreadyRegistered, Event, erased_not_corrected
 from services.events.entrypoints.api import (
     CancelIn,
     CapacityIn,
@@ -28,11 +28,14 @@ from services.events.entrypoints.api import (
     EventPatch,
     FeedbackIn,
     RegistrationIn,
+    RegistrationPatch,
     Staff,
     ViaStaff,
+    correct_person,
     is_via,
     links,
     not_found,
+    read_registration,
     record_feedback,
     register_person,
     wake_dispatcher,
@@ -41,7 +44,7 @@ from services.events.entrypoints.forms import options, shown
 from services.events.labels import VOCABULARY, label, local, moment
 from shared.auth.access import public
 from shared.auth.principal import Principal
-from shared.contracts.events import CancelledBy, FeedbackBy
+from shared.contracts.events import CancelledBy, EventStatus, FeedbackBy
 from shared.db import read_transaction
 from shared.errors import ConcurrencyError, DomainRuleViolation, IkmoError, InvalidInput, NotFound
 from shared.service import Runtime, RuntimeDep
@@ -586,6 +589,87 @@ async def cancel_registration(
         "The registration is cancelled; if someone was waiting, they moved up.",
         "Die Anmeldung ist storniert; wer auf der Warteliste stand, ist nachgerückt.",
     )
+
+
+CORRECTION_FIELDS = ("name", "email", "phone", "organisation_id")
+
+
+async def correction_page(
+    request: Request,
+    runtime: Runtime,
+    event_id: str,
+    registration_id: str,
+    values: dict[str, Any] | None = None,
+    errors: Errors | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The form with the registration's current details (or what was typed, beside its errors)."""
+    event = await load(runtime, event_id)
+    registration = await read_registration(runtime, event_id, registration_id)
+    if registration["erased"]:
+        return refused(request, event_id, erased_not_corrected())
+    lang = current_language(request)
+    organisations = (await choices(runtime, lang))["organisations"]
+    current = registration["organisation_id"]
+    if current and current not in {key for key, _name in organisations}:  # archived since: still theirs
+        organisations.append((current, registration["organisation_name"] or current))
+    shown_values = values or {key: registration[key] or "" for key in CORRECTION_FIELDS}
+    return await render(
+        request,
+        "events/correction.html",
+        {
+            "event": shown(event, lang),
+            "registration": registration,
+            "values": shown_values,
+            "errors": errors or [],
+            "organisations": organisations,
+            "base": BASE,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get(BASE + "/{event_id}/anmeldungen/{registration_id}/korrigieren", response_model=None)
+async def correction_form(
+    request: Request, event_id: str, registration_id: str, runtime: RuntimeDep, _: ViaStaff
+) -> Response:
+    return await correction_page(request, runtime, event_id, registration_id)
+
+
+@router.post(BASE + "/{event_id}/anmeldungen/{registration_id}/korrigieren", response_model=None)
+async def correct_registration(
+    request: Request, event_id: str, registration_id: str, runtime: RuntimeDep, _: ViaStaff
+) -> Response:
+    """Every field of the form is sent: an emptied phone or organisation is removed."""
+    form = await request.form()
+    values = {key: str(form.get(key, "")).strip() for key in CORRECTION_FIELDS}
+    try:
+        body = RegistrationPatch.model_validate(
+            {**values, "phone": values["phone"] or None, "organisation_id": values["organisation_id"] or None}
+        )
+        event, changed = await correct_person(runtime, request, event_id, registration_id, body)
+    except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
+        errors = errors_of(problem)
+        if isinstance(problem, AlreadyRegistered):  # the address is what to change
+            errors = [{**error, "field": "email"} for error in errors]
+        return await correction_page(
+            request, runtime, event_id, registration_id, values, errors, status_of(problem)
+        )
+    if not changed:
+        return done(request, event_id, "Nothing was changed.", "Es wurde nichts geändert.")
+    told = (
+        "email" in changed
+        and event.status == EventStatus.PUBLISHED
+        and event.registrations[registration_id].active
+    )
+    if told:
+        return done(
+            request,
+            event_id,
+            "The details are corrected; the new e-mail address is sent the confirmation again.",
+            "Die Angaben sind korrigiert; an die neue E-Mail-Adresse geht die Bestätigung noch einmal.",
+        )
+    return done(request, event_id, "The details are corrected.", "Die Angaben sind korrigiert.")
 
 
 @router.post(BASE + "/{event_id}/anmeldungen/{registration_id}/loeschen", response_model=None)

@@ -20,7 +20,7 @@ from services.events.domain.notices import NoticeKind, notices_for
 from services.events.projections import CalendarProjection
 from services.events.tests.conftest import Directory
 from services.events.tests.test_api import fields_of, log_size, published, register
-from services.events.tests.test_attendance_api import event_with_people
+from services.events.tests.test_attendance_api import HTML, event_with_people, flash_cookie
 from services.events.tests.test_certificate import text_of
 from services.events.tests.test_demo_and_rebuild import snapshot
 from services.events.tests.test_domain import BEFORE, person
@@ -318,3 +318,82 @@ async def test_the_corrected_details_are_sealed_at_rest_off_the_bus_and_rebuilt_
     assert await snapshot(engine) == before
     people = (await client.get(f"/events/{event['id']}/registrations")).json()
     assert (people[0]["name"], people[0]["organisation_name"]) == (CORRECTED, "Yaar e.V.")
+
+
+# -- the staff page -----------------------------------------------------------------------------------------
+
+
+def error_beside(page: str, field: str) -> str:
+    """The text of the error shown beside a field of the form."""
+    start = page.index(f'id="f-{field}-error"')
+    return page[start : page.index("</p>", start)]
+
+
+async def test_staff_correct_a_registration_on_its_form_and_get_back_to_the_event(
+    client: httpx.AsyncClient, engine: AsyncEngine, directory: Directory
+) -> None:
+    yaar = await directory.organisation("Yaar e.V.")
+    event = await published(client)
+    first = (await register(client, event["id"], 1, organisation_id=yaar)).json()["registration_id"]
+    await register(client, event["id"], 2)
+    german = {**HTML, "Cookie": "ikmo_lang=de"}
+    page = await client.get(f"/veranstaltungen/{event['id']}", headers=german)
+    form_url = f"/veranstaltungen/{event['id']}/anmeldungen/{first}/korrigieren"
+    assert f'href="{form_url}"' in page.text and "Angaben korrigieren" in page.text
+    assert page.text.count("Angaben korrigieren") == 2  # beside each of the two people
+
+    form = await client.get(form_url, headers=german)
+    assert form.status_code == 200 and "<h1>Angaben korrigieren</h1>" in form.text
+    for current in ('value="Person 1"', 'value="person1@verein.example"', f'value="{yaar}" selected'):
+        assert current in form.text, current
+
+    size = await log_size(engine)
+    typed = {"name": CORRECTED, "email": "leman at verein", "phone": "", "organisation_id": yaar}
+    refused = await client.post(form_url, data=typed, headers=german)
+    assert refused.status_code == 422
+    assert "E-Mail-Adresse wie name@beispiel.de" in error_beside(refused.text, "email")
+    assert f'value="{CORRECTED}"' in refused.text and 'value="leman at verein"' in refused.text  # kept
+    taken = await client.post(form_url, data={**typed, "email": "person2@verein.example"}, headers=german)
+    assert taken.status_code == 409 and "schon angemeldet" in error_beside(taken.text, "email")
+    assert await log_size(engine) == size
+
+    saved = await client.post(form_url, data={**typed, "email": CORRECTED_EMAIL}, headers=german)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/veranstaltungen/{event['id']}"
+    assert "an die neue E-Mail-Adresse geht die Bestätigung noch einmal" in flash_cookie(saved)
+    assert CORRECTED not in flash_cookie(saved)  # the flash cookie carries no personal data
+    page = await client.get(f"/veranstaltungen/{event['id']}", headers=german)
+    assert CORRECTED in page.text and CORRECTED_EMAIL in page.text and "Person 1" not in page.text
+
+    again = await client.post(form_url, data={**typed, "email": CORRECTED_EMAIL}, headers=german)
+    assert again.status_code == 303 and "Es wurde nichts geändert" in flash_cookie(again)
+    cleared = await client.post(form_url, data={**typed, "email": CORRECTED_EMAIL, "organisation_id": ""})
+    assert cleared.status_code == 303 and "Die Angaben sind korrigiert." in flash_cookie(cleared)
+    people = (await client.get(f"/events/{event['id']}/registrations")).json()
+    assert next(p for p in people if p["id"] == first)["organisation_id"] is None
+
+    english = await client.get(form_url, headers={**HTML, "Cookie": "ikmo_lang=en"})
+    assert "<h1>Correct details</h1>" in english.text and "Save corrections" in english.text
+
+
+async def test_the_form_keeps_an_archived_organisation_and_refuses_someone_erased(
+    client: httpx.AsyncClient, directory: Directory
+) -> None:
+    old = await directory.organisation("Alter Verein e.V.")
+    event = await published(client)
+    first = (await register(client, event["id"], 1, organisation_id=old)).json()["registration_id"]
+    await directory.archive(old)
+    form_url = f"/veranstaltungen/{event['id']}/anmeldungen/{first}/korrigieren"
+    form = await client.get(form_url, headers=HTML)
+    assert f'value="{old}" selected' in form.text  # not silently emptied by saving a typo in the name
+    saved = await client.post(
+        form_url, data={"name": "Person Eins", "email": "person1@verein.example", "organisation_id": old}
+    )
+    assert saved.status_code == 303
+    people = (await client.get(f"/events/{event['id']}/registrations")).json()
+    assert (people[0]["name"], people[0]["organisation_id"]) == ("Person Eins", old)
+
+    await client.post(f"/events/{event['id']}/registrations/{first}/erase")
+    gone = await client.get(form_url, headers=HTML)
+    assert gone.status_code == 303 and "gelöscht" in flash_cookie(gone)
+    unknown = await client.get(f"/veranstaltungen/{event['id']}/anmeldungen/nobody/korrigieren", headers=HTML)
+    assert unknown.status_code == 404
