@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.events import replica
 from services.events.consultation_projection import accompaniments, consultations
 from services.events.queries import _org as organisation_brief
+from shared.errors import InvalidInput
 from shared.vault import Vault
 
 
@@ -28,6 +29,15 @@ class ConsultationFilter:
     held_from: date | None = None
     held_until: date | None = None
     accompaniment_id: str | None = None
+
+    def __post_init__(self) -> None:
+        """A period that ends before it begins would find nothing without saying why: refused beside "Bis"."""
+        if self.held_from and self.held_until and self.held_until < self.held_from:
+            raise InvalidInput(
+                f"“Until” lies before “From”: give a day on or after {self.held_from:%Y-%m-%d}.",
+                f"„Bis“ liegt vor „Von“: bitte einen Tag ab dem {self.held_from:%d.%m.%Y} angeben.",
+                field="held_until",
+            )
 
 
 async def _with_organisations(conn: AsyncConnection, rows: list[Any]) -> list[dict[str, Any]]:

@@ -189,7 +189,7 @@ class Consultation(Aggregate):
         ):
             raise InvalidInput(
                 "A session of an accompaniment is for the accompaniment's organisation.",
-                "Eine Sitzung einer Prozessbegleitung gilt der Organisation der Begleitung.",
+                "Eine Beratung in einer Prozessbegleitung gilt der Organisation der Begleitung.",
                 field="organisation_id",
             )
         wanted = advice_with(self.advice, changes)
@@ -203,7 +203,7 @@ class Consultation(Aggregate):
         if self.erased and notes_changed:
             raise DomainRuleViolation(
                 "The advised person's data was erased; nothing personal can be recorded for this session.",
-                "Die Daten der beratenen Person wurden gelöscht; zu dieser Sitzung lässt sich nichts "
+                "Die Daten der beratenen Person wurden gelöscht; zu dieser Beratung lässt sich nichts "
                 "Persönliches mehr erfassen.",
             )
         public_changed = [n for n in PUBLIC_FIELDS if n in changed]
@@ -342,12 +342,12 @@ class Accompaniment(Aggregate):
         if not self.is_open:
             raise DomainRuleViolation(
                 "The accompaniment is closed; no session can be added to it.",
-                "Die Prozessbegleitung ist abgeschlossen; es kommen keine Sitzungen mehr hinzu.",
+                "Die Prozessbegleitung ist abgeschlossen; es kommen keine Beratungen mehr hinzu.",
             )
         if organisation_id != our_organisation_id:
             raise InvalidInput(
                 "A session of an accompaniment is for the accompaniment's organisation.",
-                "Eine Sitzung einer Prozessbegleitung gilt der Organisation der Begleitung.",
+                "Eine Beratung in einer Prozessbegleitung gilt der Organisation der Begleitung.",
                 field="organisation_id",
             )
         self._check_within(held_on)
@@ -386,13 +386,13 @@ class Accompaniment(Aggregate):
         if closed_on < last:
             raise InvalidInput(
                 f"The accompaniment ends on or after {last:%d.%m.%Y} (its opening or last session).",
-                f"Die Begleitung endet frühestens am {last:%d.%m.%Y} (Beginn oder letzte Sitzung).",
+                f"Die Begleitung endet frühestens am {last:%d.%m.%Y} (Beginn oder letzte Beratung).",
                 field="closed_on",
             )
         if outcome != AccompanimentOutcome.ENDED_EARLY and not self.sessions:
             raise InvalidInput(
                 "Without a single session the goal cannot have been reached: choose “ended early”.",
-                "Ohne eine einzige Sitzung ist das Ziel nicht erreicht: bitte „vorzeitig beendet“ wählen.",
+                "Ohne eine einzige Beratung ist das Ziel nicht erreicht: bitte „vorzeitig beendet“ wählen.",
                 field="outcome",
             )
         cleaned = _text(note) or ""
@@ -419,13 +419,13 @@ class Accompaniment(Aggregate):
         if held_on < self.opened_on:
             raise InvalidInput(
                 f"The session cannot be before the accompaniment began ({self.opened_on:%d.%m.%Y}).",
-                f"Die Sitzung kann nicht vor dem Beginn der Begleitung ({self.opened_on:%d.%m.%Y}) liegen.",
+                f"Die Beratung kann nicht vor dem Beginn der Begleitung ({self.opened_on:%d.%m.%Y}) liegen.",
                 field="held_on",
             )
         if self.closed_on is not None and held_on > self.closed_on:
             raise InvalidInput(
                 f"The session cannot be after the accompaniment ended ({self.closed_on:%d.%m.%Y}).",
-                f"Die Sitzung kann nicht nach dem Ende der Begleitung ({self.closed_on:%d.%m.%Y}) liegen.",
+                f"Die Beratung kann nicht nach dem Ende der Begleitung ({self.closed_on:%d.%m.%Y}) liegen.",
                 field="held_on",
             )
 

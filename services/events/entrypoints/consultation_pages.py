@@ -127,13 +127,16 @@ async def list_page(
         except InvalidInput as problem:
             errors += errors_of(problem)
             period[name] = None
-    where = consultation_queries.ConsultationFilter(
+    chosen = (
         organisation_id or None,
         topic if topic in {str(t) for t in ADVICE_TOPICS} else None,
         format if format in {v for v, _ in options("consultation_format", lang)} else None,
-        period["held_from"],
-        period["held_until"],
     )
+    try:
+        where = consultation_queries.ConsultationFilter(*chosen, period["held_from"], period["held_until"])
+    except InvalidInput as problem:  # a reversed period: said beside "Bis", the list shown without it
+        errors += errors_of(problem)
+        where = consultation_queries.ConsultationFilter(*chosen)
     async with read_transaction(runtime.engine) as conn:
         every, total = await consultation_queries.list_consultations(conn, where, limit=10**9)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -442,7 +445,7 @@ async def open_accompaniment(request: Request, runtime: RuntimeDep, who: ViaStaf
         request,
         "success",
         "The accompaniment is open. Add its sessions as they take place.",
-        message_de="Die Prozessbegleitung ist eröffnet. Fügen Sie die Sitzungen hinzu, wenn sie stattfinden.",
+        message_de="Die Prozessbegleitung ist eröffnet. Fügen Sie Beratungen hinzu, sobald sie stattfinden.",
     )
     return RedirectResponse(f"{ACCOMPANIMENTS}/{accompaniment.id}", status_code=303)
 

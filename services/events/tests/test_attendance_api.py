@@ -176,11 +176,11 @@ async def test_the_check_in_list_checks_in_by_plain_form_posts_and_filters_by_na
     event_id, (first, _second, _waiting) = await event_with_people(client)
     page = await client.get(f"/veranstaltungen/{event_id}/einlass", headers=HTML)
     assert page.status_code == 200
-    assert "Anwesend: 0 von 2 bestätigten" in page.text
+    assert "Anwesend: 0 von 2 Angemeldeten" in page.text
     listed = rows(page.text)
     assert set(listed) == {"Person 1", "Person 2", "Person 3"}  # it has begun: who waits may come
     assert "Warteliste" in listed["Person 3"] and "Kein Platz frei" in listed["Person 3"]
-    assert "Einlassen" not in listed["Person 3"] and "Freie Plätze: 0" in page.text
+    assert "Ist da" not in listed["Person 3"] and "Freie Plätze: 0" in page.text
     assert 'name="viewport"' in page.text
 
     checked = await client.post(f"/veranstaltungen/{event_id}/einlass/{first}", headers=HTML)
@@ -190,7 +190,7 @@ async def test_the_check_in_list_checks_in_by_plain_form_posts_and_filters_by_na
     assert "Eingelassen (1 von 2 anwesend)." in after.text
     listed = rows(after.text)
     assert "anwesend seit" in listed["Person 1"] and "Zurücknehmen" in listed["Person 1"]
-    assert "Einlassen" in listed["Person 2"]
+    assert "Ist da" in listed["Person 2"]
     again = await client.post(f"/veranstaltungen/{event_id}/einlass/{first}", headers=HTML)
     assert "War schon eingelassen" in (await client.get(again.headers["location"], headers=HTML)).text
 
@@ -222,7 +222,7 @@ async def test_the_check_in_list_before_the_day_says_when_it_opens(client: httpx
     await register(client, event["id"], 1)
     page = await client.get(f"/veranstaltungen/{event['id']}/einlass", headers=HTML)
     assert "Der Einlass beginnt am Tag der Veranstaltung" in page.text
-    assert "Einlassen" not in rows(page.text)["Person 1"]
+    assert "Ist da" not in rows(page.text)["Person 1"]
     unknown = await client.get("/veranstaltungen/no-such-event/einlass", headers=HTML)
     assert unknown.status_code == 404
 
@@ -271,7 +271,7 @@ async def test_once_begun_places_go_to_who_is_at_the_door(
     assert people[waiting]["status"] == "waitlisted"  # no promotion (and no notice) while it runs
 
     page = await client.get(f"/veranstaltungen/{event_id}/einlass", headers=HTML)
-    assert "Freie Plätze: 1" in page.text and "Einlassen" in rows(page.text)["Person 3"]
+    assert "Freie Plätze: 1" in page.text and "Ist da" in rows(page.text)["Person 3"]
     checked = await client.post(f"/veranstaltungen/{event_id}/einlass/{waiting}", headers=HTML)
     assert checked.status_code == 303
     people = {p["id"]: p for p in (await client.get(url)).json()}

@@ -169,25 +169,25 @@ def test_publish_fill_wait_cancel_see_the_promotion_and_check_in(
             staff.set_viewport_size({"width": 390, "height": 844})
             staff.get_by_role("link", name="Einlassliste").click()
             counts = staff.locator("#checkin-counts")
-            expect(counts).to_have_text("Anwesend: 0 von 2 bestätigten")
+            expect(counts).to_have_text("Anwesend: 0 von 2 Angemeldeten")
             sent: list[str] = []
             staff.on("request", record := lambda r: sent.append(r.url))
             staff.get_by_label("Nach Namen suchen").fill("person 3")  # filters while typing
-            expect(staff.get_by_role("button", name="Person 2 einlassen")).to_be_hidden()
+            expect(staff.get_by_role("button", name="Person 2 als anwesend eintragen")).to_be_hidden()
             staff.get_by_role("button", name="Suchen").click()  # filters in the browser: nothing is sent
-            expect(staff.get_by_role("button", name="Person 2 einlassen")).to_be_hidden()
+            expect(staff.get_by_role("button", name="Person 2 als anwesend eintragen")).to_be_hidden()
             assert sent == [] and staff.url.endswith("/einlass"), (sent, staff.url)
             staff.remove_listener("request", record)
-            button = staff.get_by_role("button", name="Person 3 einlassen")
+            button = staff.get_by_role("button", name="Person 3 als anwesend eintragen")
             box = button.bounding_box()
             assert box and box["height"] >= 44 and box["width"] >= 44, box  # a thumb can hit it
             button.click()
             expect(staff.get_by_role("status")).to_contain_text("Eingelassen (1 von 2 anwesend)")
-            staff.get_by_role("button", name="Person 2 einlassen").click()
-            expect(counts).to_have_text("Anwesend: 2 von 2 bestätigten")
+            staff.get_by_role("button", name="Person 2 als anwesend eintragen").click()
+            expect(counts).to_have_text("Anwesend: 2 von 2 Angemeldeten")
             staff.get_by_role("button", name="Einlass von Person 2 zurücknehmen").click()  # a mistake
             expect(staff.get_by_role("status")).to_contain_text("Der Einlass ist zurückgenommen")
-            expect(counts).to_have_text("Anwesend: 1 von 2 bestätigten")
+            expect(counts).to_have_text("Anwesend: 1 von 2 Angemeldeten")
             expect(staff.locator("li", has_text="Person 3")).to_contain_text("anwesend seit")
             width = staff.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the check-in list scrolls sideways on a phone ({width}px)"

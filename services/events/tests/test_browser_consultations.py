@@ -104,8 +104,8 @@ def test_record_an_advice_open_an_accompaniment_add_a_session_and_close(
             expect(staff.get_by_role("status")).to_contain_text("Die Prozessbegleitung ist eröffnet")
             expect(staff.get_by_role("heading", level=1)).to_contain_text("Prozessbegleitung von Yaar e.V.")
 
-            staff.get_by_role("link", name="Sitzung hinzufügen").click()
-            expect(staff.get_by_text("Eine Sitzung der Prozessbegleitung von Yaar e.V.")).to_be_visible()
+            staff.get_by_role("link", name="Beratung hinzufügen").click()
+            expect(staff.get_by_text("Eine Beratung in der Prozessbegleitung von Yaar e.V.")).to_be_visible()
             staff.get_by_label("Vereinsgründung und Vereinsführung").check()
             staff.get_by_label(DAY).fill(days_ago(15))  # before the accompaniment began
             staff.get_by_label("Dauer in Minuten").fill("120")
@@ -115,16 +115,16 @@ def test_record_an_advice_open_an_accompaniment_add_a_session_and_close(
             staff.get_by_label(DAY).fill(days_ago(7))
             staff.get_by_role("button", name="Speichern").click()
             expect(staff.get_by_role("status")).to_contain_text("Die Beratung ist erfasst")
-            sessions = staff.locator("section", has=staff.get_by_role("heading", name="Sitzungen"))
+            sessions = staff.locator("section", has=staff.get_by_role("heading", name="Beratungen"))
             expect(sessions.get_by_role("row")).to_have_count(2)  # the header and the one session
-            expect(staff.locator("#total-hours")).to_have_text("Sitzungen: 1, Stunden: 2")
+            expect(staff.locator("#total-hours")).to_have_text("Beratungen: 1, Stunden: 2")
 
             staff.get_by_label("Ergebnis").select_option(label="Ziel erreicht")
             staff.get_by_label("Was daraus wurde").fill("Der Verein ist eingetragen.")
             staff.get_by_role("button", name="Abschließen").click()
             expect(staff.get_by_role("status")).to_contain_text("Die Prozessbegleitung ist abgeschlossen")
             expect(staff.get_by_role("heading", level=1)).to_contain_text("Ziel erreicht")
-            expect(staff.get_by_role("link", name="Sitzung hinzufügen")).to_have_count(0)
+            expect(staff.get_by_role("link", name="Beratung hinzufügen")).to_have_count(0)
             staff.screenshot(path=str(shots / "accompaniment-closed.png"), full_page=True)
 
             staff.get_by_role("link", name="Prozessbegleitungen").first.click()

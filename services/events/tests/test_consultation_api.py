@@ -158,6 +158,10 @@ async def test_bad_input_is_422_per_field_404_and_nothing_is_kept(
     close = {"closed_on": days_ago(0), "outcome": "ended_early", "note": "Kein Bedarf mehr"}
     assert (await client.post("/accompaniments/nope/close", json=close)).status_code == 404
     assert (await client.get("/consultations", params={"held_from": "gestern"})).status_code == 422
+    backwards = await client.get(
+        "/consultations", params={"held_from": days_ago(0), "held_until": days_ago(1)}
+    )
+    assert backwards.status_code == 422 and "held_until" in fields_of(backwards)
     made = await record(client, yaar)
     bad_if_match = await client.patch(f"/consultations/{made['id']}", json={}, headers={"If-Match": "x"})
     assert bad_if_match.status_code == 422

@@ -131,6 +131,18 @@ async def test_the_list_filters_and_other_partners_see_no_person(
         assert shown in rows(page.text) and hidden not in rows(page.text), params
     bad = await client.get("/veranstaltungen/beratungen", params={"held_from": "gestern"}, headers=HTML)
     assert bad.status_code == 422 and "Bitte einen Tag angeben" in field_error(bad.text, "held_from")
+    reversed_period = {"held_from": days_ago(0), "held_until": days_ago(10)}
+    backwards = await client.get("/veranstaltungen/beratungen", params=reversed_period, headers=HTML)
+    assert backwards.status_code == 422 and "„Bis“ liegt vor „Von“" in field_error(
+        backwards.text, "held_until"
+    )
+    english = await client.get(
+        "/veranstaltungen/beratungen", params={**reversed_period, "lang": "en"}, headers=HTML
+    )
+    assert english.status_code == 422 and "“Until” lies before “From”" in field_error(
+        english.text, "held_until"
+    )
+    client.cookies.delete("ikmo_lang")  # German again for what follows
 
     tbb = {**HTML, **tokens.headers(Role.TBB)}
     listed = await client.get("/veranstaltungen/beratungen", headers=tbb)
@@ -158,7 +170,7 @@ async def test_an_accompaniment_page_lists_its_sessions_in_order_and_closes_with
     url = made.headers["location"]
     accompaniment_id = url.rsplit("/", 1)[1]
     form = await client.get(f"/veranstaltungen/beratungen/neu?begleitung={accompaniment_id}", headers=HTML)
-    assert "Eine Sitzung der Prozessbegleitung von Yaar e.V." in form.text
+    assert "Eine Beratung in der Prozessbegleitung von Yaar e.V." in form.text
     for days, minutes in ((3, "90"), (20, "60")):
         added = await client.post(
             "/veranstaltungen/beratungen/neu",
@@ -169,8 +181,8 @@ async def test_an_accompaniment_page_lists_its_sessions_in_order_and_closes_with
         )
         assert added.status_code == 303 and added.headers["location"] == url
     page = await client.get(url, headers=HTML)
-    assert "Sitzungen: 2, Stunden: 2,5" in page.text
-    sessions = rows(page.text[page.text.index("Sitzungen</h2>") :])
+    assert "Beratungen: 2, Stunden: 2,5" in page.text
+    sessions = rows(page.text[page.text.index("Beratungen</h2>") :])
     assert re.findall(r"\d\d\.\d\d\.\d{4}", sessions) == [german(days_ago(20)), german(days_ago(3))]
 
     too_early = await client.post(
@@ -187,6 +199,6 @@ async def test_an_accompaniment_page_lists_its_sessions_in_order_and_closes_with
     )
     assert closed.status_code == 303
     page = await client.get(url, headers=HTML)
-    assert "Ziel erreicht" in page.text and "Sitzung hinzufügen" not in page.text
+    assert "Ziel erreicht" in page.text and "Beratung hinzufügen" not in page.text
     listed = await client.get("/veranstaltungen/prozessbegleitungen", headers=HTML)
     assert "Yaar e.V." in listed.text and "Ziel erreicht" in listed.text
