@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import ViewportSize
+from playwright.sync_api import Browser, Page, ViewportSize
 
 from services.events.app import build_app
 from services.events.entrypoints import public_pages
@@ -30,32 +30,46 @@ def servers(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, str]
         yield urls
 
 
+def signed_in_phone(browser: Browser, servers: tuple[str, str]) -> Page:
+    """A phone's page signed in as VIA through the real sign-in."""
+    from playwright.sync_api import expect
+
+    auth_url, service_url = servers
+    phone = browser.new_page(viewport=PHONE, locale="de-DE")
+    phone.set_default_timeout(10_000)
+    phone.goto(service_url)
+    phone.get_by_label("Benutzername").fill("via")
+    phone.get_by_label("Passwort").fill("via-demo")
+    phone.get_by_role("button", name="Anmelden").click()
+    expect(phone).to_have_url(re.compile(re.escape(service_url)))
+    assert auth_url not in phone.url
+    return phone
+
+
+def published_event(page: Page, service_url: str) -> str:
+    """An event planned and published through the staff forms with the signed-in session; its id."""
+    planned = page.request.post(
+        service_url + "/veranstaltungen/neu",
+        data=urlencode(form(title="Vereinsgründung und Vereinsführung"), doseq=True),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert planned.ok
+    event_id = planned.url.rsplit("/", 1)[1]
+    assert page.request.post(
+        f"{service_url}/veranstaltungen/{event_id}/veroeffentlichen", form={"version": "1"}
+    ).ok
+    return event_id
+
+
 def test_no_staff_page_is_wider_than_a_phone(servers: tuple[str, str], shots: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    auth_url, service_url = servers
+    _auth_url, service_url = servers
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            phone = browser.new_page(viewport=PHONE, locale="de-DE")
-            phone.set_default_timeout(10_000)
-            phone.goto(service_url)
-            phone.get_by_label("Benutzername").fill("via")
-            phone.get_by_label("Passwort").fill("via-demo")
-            phone.get_by_role("button", name="Anmelden").click()
-            expect(phone).to_have_url(re.compile(re.escape(service_url)))
-            assert auth_url not in phone.url
-            # an event with a waitlist, planned through the staff forms with the signed-in session
-            planned = phone.request.post(
-                service_url + "/veranstaltungen/neu",
-                data=urlencode(form(title="Vereinsgründung und Vereinsführung"), doseq=True),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-            )
-            assert planned.ok
-            event_id = planned.url.rsplit("/", 1)[1]
-            assert phone.request.post(
-                f"{service_url}/veranstaltungen/{event_id}/veroeffentlichen", form={"version": "1"}
-            ).ok
+            phone = signed_in_phone(browser, servers)
+            event_id = published_event(phone, service_url)  # with a waitlist: three for two places
             for n in (1, 2, 3):
                 person: dict[str, str | float | bool] = {
                     "name": f"Aylin Demir-Yıldırım {n}",
