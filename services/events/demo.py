@@ -10,6 +10,7 @@ for real (staff through the API, people through the public form and their person
   the waitlist up; someone waiting fills in the public form again and gets the reminder;
 - a registration through the public form with consent ("online, mit Einwilligung" on the staff page);
 - a registrant erased (crypto-shredding: the staff list shows "[gelöscht]");
+- a name corrected after the event, as on the person's papers, so her certificate carries it;
 - a published talk moved an hour later: its registrant gets "Neue Zeit oder neuer Ort", old beside new;
 - an event under way today ("Offene Antragswerkstatt"): it starts a few seconds after it is planned and
   lasts some hours; people are checked in and a walk-in registered at the door, so the phone check-in
@@ -47,6 +48,8 @@ ERASED = "Fachtag Kommune interkulturell: MO als Arbeitsmarktakteure"
 FEEDBACK_BY_LINK = "Der Verein als Arbeitgeber: Minijob, Ehrenamtspauschale, Arbeitsvertrag"
 UNDER_WAY = "Offene Antragswerkstatt: Förderanträge gemeinsam schreiben"
 NEW_TIME = "Vorbilder zeigen: Gründerinnen aus migrantischen Communities"
+CORRECTED = "Buchhaltung für kleine Vereine"
+CORRECTED_NAME = "Nguyễn Thị Lan (Demo)"  # PEOPLE[3] as her papers write it
 
 NEEDED = (
     "Yaar e.V.",
@@ -277,7 +280,7 @@ def calendar(org: dict[str, str], network_id: str | None) -> list[tuple[dict[str
         ),
         (
             event(
-                "Buchhaltung für kleine Vereine",
+                CORRECTED,
                 "qualification_seminar",
                 ["bookkeeping", "project_administration"],
                 "senate_ikmo",
@@ -364,6 +367,7 @@ async def load_demo(client: httpx.AsyncClient) -> int:
     await _more_places(client, made[MORE_PLACES][0])
     await _registers_online(client, made[ONLINE][0])
     await _erases(client, *made[ERASED])
+    await _corrects_a_name(client, *made[CORRECTED])
     await _feedback_by_link(client, *made[FEEDBACK_BY_LINK])
     await _starts_later(client, made[NEW_TIME][0])
     await _registers_twice(client, made[WAITLIST][0])
@@ -432,6 +436,13 @@ async def _erases(client: httpx.AsyncClient, event_id: str, ids: list[str]) -> N
     """A registrant asks to be forgotten (GDPR Art. 17): her key is deleted, her place goes on, and
     every copy of her data reads "[gelöscht]"."""
     (await client.post(f"/events/{event_id}/registrations/{ids[-1]}/erase")).raise_for_status()
+
+
+async def _corrects_a_name(client: httpx.AsyncClient, event_id: str, ids: list[str]) -> None:
+    """After the seminar a participant asks for her name as her papers write it (family name first, with
+    its marks): staff correct it, and her certificate of participation carries it."""
+    body = {"name": CORRECTED_NAME}
+    (await client.patch(f"/events/{event_id}/registrations/{ids[3]}", json=body)).raise_for_status()
 
 
 async def _starts_later(client: httpx.AsyncClient, event_id: str) -> None:

@@ -24,6 +24,7 @@ from services.events.projections import (
     participation,
     registrations,
 )
+from services.events.tests.test_certificate import text_of
 from shared.auth.principal import Role
 from shared.contracts.events import EventFormat
 from shared.db import read_transaction
@@ -111,6 +112,15 @@ async def test_the_demo_calendar_loads_once_and_rebuilds_to_the_same(
         assert (erased["name"], erased["email"], erased["status"]) == (ERASED, ERASED, "cancelled")
         page = await events.get(f"/veranstaltungen/{by_title[demo.ERASED]['id']}?lang=de", headers=HTML)
         assert ERASED in page.text and demo.PEOPLE[3][1] not in page.text
+
+        [corrected] = [p for p in await people_of(demo.CORRECTED) if p["name"] == demo.CORRECTED_NAME]
+        assert corrected["attended"] and demo.PEOPLE[3][0] not in {
+            p["name"] for p in await people_of(demo.CORRECTED)
+        }
+        certificate = await events.get(
+            f"/events/{by_title[demo.CORRECTED]['id']}/registrations/{corrected['id']}/certificate"
+        )
+        assert demo.CORRECTED_NAME in text_of(certificate.content)  # on her certificate
 
         kinds = [n["kind"] for n in (await events.get("/notices")).json()]
         assert "event_cancelled" in kinds and kinds.count("already_registered") == 1
