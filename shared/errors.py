@@ -63,6 +63,34 @@ class InvalidInput(IkmoError):
         super().__init__(message_en, message_de)
         self.field = field
 
+    @property
+    def each(self) -> list[InvalidInput]:
+        """The single refusals inside: this one, or those an `InvalidInputs` gathered."""
+        return [self]
+
+
+VALIDATION_EN = "Some fields are not valid. Please check them."
+VALIDATION_DE = "Einige Angaben sind ungültig. Bitte prüfen Sie die markierten Felder."
+
+
+class InvalidInputs(InvalidInput):
+    """Several fields refused at once, so that a person corrects a form in one round, not field by field."""
+
+    def __init__(self, problems: list[InvalidInput]) -> None:
+        super().__init__(VALIDATION_EN, VALIDATION_DE)
+        self.problems = problems
+
+    @property
+    def each(self) -> list[InvalidInput]:
+        return list(self.problems)
+
+    @staticmethod
+    def of(problems: list[InvalidInput]) -> InvalidInput | None:
+        """None when nothing was refused, the refusal itself when one was, else all of them together."""
+        if len(problems) <= 1:
+            return problems[0] if problems else None
+        return InvalidInputs(problems)
+
 
 class TooManyRequests(IkmoError):
     """A public route asked too often from one address (HTTP 429); the person can simply wait."""

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from shared.errors import IkmoError, InvalidInput
+from shared.errors import VALIDATION_DE, VALIDATION_EN, IkmoError, InvalidInput
 
 # German wording for the pydantic error types people meet in forms.
 _GERMAN = {
@@ -39,9 +39,6 @@ _GERMAN = {
     "value_error": "Dieser Wert ist ungültig.",
 }
 
-VALIDATION_EN = "Some fields are not valid. Please check them."
-VALIDATION_DE = "Einige Angaben sind ungültig. Bitte prüfen Sie die markierten Felder."
-
 
 def _field_name(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
@@ -55,7 +52,11 @@ def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
         german = _GERMAN.get(str(err.get("type")))
         if german is None and message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
-        ctx_de = (err.get("ctx") or {}).get("message_de") if isinstance(err.get("ctx"), dict) else None
+        found = err.get("ctx")
+        ctx: Mapping[str, Any] = found if isinstance(found, dict) else {}
+        ctx_de = ctx.get("message_de")
+        if err.get("type") == "string_too_short" and ctx.get("min_length") == 1:  # nothing typed at all
+            message, german = "Please fill in this field.", "Bitte füllen Sie dieses Feld aus."
         out.append(
             {
                 "field": _field_name(tuple(err.get("loc", ()))),
@@ -83,6 +84,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(_request: Request, exc: IkmoError) -> JSONResponse:
         body: dict[str, Any] = {"error": exc.code, "message": exc.message_en, "message_de": exc.message_de}
         if isinstance(exc, InvalidInput):
-            field = exc.field or "request"
-            body["fields"] = [{"field": field, "message": exc.message_en, "message_de": exc.message_de}]
+            body["fields"] = [
+                {"field": one.field or "request", "message": one.message_en, "message_de": one.message_de}
+                for one in exc.each
+            ]
         return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)

@@ -36,8 +36,12 @@ def errors_of(problem: ValidationError | IkmoError) -> Errors:
         return field_errors([dict(e) for e in problem.errors()])
     if isinstance(problem, ConcurrencyError):  # the store's version numbers mean nothing to a person
         return [STALE]
-    field = problem.field if isinstance(problem, InvalidInput) and problem.field else "request"
-    return [{"field": field, "message": problem.message_en, "message_de": problem.message_de}]
+    if isinstance(problem, InvalidInput):
+        return [
+            {"field": one.field or "request", "message": one.message_en, "message_de": one.message_de}
+            for one in problem.each
+        ]
+    return [{"field": "request", "message": problem.message_en, "message_de": problem.message_de}]
 
 
 def status_of(problem: ValidationError | IkmoError) -> int:

@@ -81,7 +81,7 @@ from shared.contracts.events import (
     Topic,
 )
 from shared.domain import Aggregate, DomainEvent
-from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.errors import DomainRuleViolation, InvalidInput, InvalidInputs, NotFound
 
 TITLE_MIN, TITLE_MAX = 3, 200
 TEXT_MAX = 4000
@@ -348,29 +348,40 @@ def mailable(email: str) -> bool:
 
 
 def valid_person(cmd: Register) -> tuple[str, str, str | None]:
+    """Name, address and phone as recorded; every field at fault is named at once."""
+    problems: list[InvalidInput] = []
     name = _clean(cmd.name) or ""
     if len(name) < NAME_MIN:
-        raise InvalidInput(
-            f"Please give your name (at least {NAME_MIN} characters).",
-            f"Bitte geben Sie Ihren Namen an (mindestens {NAME_MIN} Zeichen).",
-            field="name",
+        problems.append(
+            InvalidInput(
+                f"Please give your name (at least {NAME_MIN} characters).",
+                f"Bitte geben Sie Ihren Namen an (mindestens {NAME_MIN} Zeichen).",
+                field="name",
+            )
         )
-    if len(name) > NAME_MAX:
-        raise _too_long("name", NAME_MAX)
+    elif len(name) > NAME_MAX:
+        problems.append(_too_long("name", NAME_MAX))
     email = cmd.email.strip()
     if not mailable(email):
-        raise InvalidInput(
-            "Please give an e-mail address such as name@example.org.",
-            "Bitte eine E-Mail-Adresse wie name@beispiel.de angeben.",
-            field="email",
+        problems.append(
+            InvalidInput(
+                "Please give an e-mail address such as name@example.org.",
+                "Bitte eine E-Mail-Adresse wie name@beispiel.de angeben.",
+                field="email",
+            )
         )
     phone = _clean(cmd.phone)
     if phone and not _PHONE.match(phone):
-        raise InvalidInput(
-            "Please give a phone number of digits, such as +49 30 1234567.",
-            "Bitte eine Telefonnummer aus Ziffern angeben, z. B. +49 30 1234567.",
-            field="phone",
+        problems.append(
+            InvalidInput(
+                "Please give a phone number of digits, such as +49 30 1234567.",
+                "Bitte eine Telefonnummer aus Ziffern angeben, z. B. +49 30 1234567.",
+                field="phone",
+            )
         )
+    refused = InvalidInputs.of(problems)
+    if refused is not None:
+        raise refused
     return name, email, phone
 
 

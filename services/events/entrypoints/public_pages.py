@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from services.events import handlers, ical, notices, queries, replica
-from services.events.domain.model import token_hash
+from services.events.domain.commands import Register
+from services.events.domain.model import token_hash, valid_person
 from services.events.entrypoints.api import (
     FeedbackIn,
     PublicRegistrationIn,
@@ -32,7 +33,7 @@ from services.events.labels import VOCABULARY, label, local
 from shared.auth.access import public
 from shared.contracts.events import FeedbackBy
 from shared.db import read_transaction
-from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.errors import DomainRuleViolation, InvalidInput, InvalidInputs, NotFound
 from shared.service import Runtime, RuntimeDep
 from shared.web.flash import flash
 from shared.web.forms import errors_of, status_of
@@ -175,26 +176,57 @@ def registration_values(form: FormData) -> dict[str, Any]:
     }
 
 
+async def checked_form(runtime: Runtime, event_id: str, values: dict[str, Any]) -> PublicRegistrationIn:
+    """The form in one round: every field at fault, the consent and the organisation named together (the
+    domain checks the person again when it decides; here it only answers sooner and all at once)."""
+    problems: list[InvalidInput] = []
+    try:  # the domain's words first: "Bitte geben Sie Ihren Namen an" says more than "zu kurz"
+        valid_person(Register(event_id, values["name"], values["email"], phone=values["phone"]))
+    except InvalidInput as person:
+        problems += person.each
+    said = {p.field for p in problems}
+    body = None
+    try:
+        body = PublicRegistrationIn.model_validate(values)
+    except ValidationError as invalid:
+        problems += [
+            InvalidInput(e["message"], e["message_de"], e["field"])
+            for e in errors_of(invalid)
+            if e["field"] not in said
+        ]
+    if not values["privacy_consent"]:
+        problems.append(
+            InvalidInput(
+                "Please agree to the processing of your data for this event.",
+                "Bitte stimmen Sie der Verarbeitung Ihrer Daten für diese Veranstaltung zu.",
+                field="privacy_consent",
+            )
+        )
+    if values["organisation_id"] and values["organisation_id"] not in dict(
+        await public_organisations(runtime)
+    ):
+        problems.append(
+            InvalidInput(
+                "Choose your organisation from the list (or none).",
+                "Bitte wählen Sie Ihre Organisation aus der Liste (oder keine).",
+                field="organisation_id",
+            )
+        )
+    refused = InvalidInputs.of(problems)
+    if refused is not None:
+        raise refused
+    assert body is not None
+    return body
+
+
 @router.post(PUBLIC + "/{event_id}", response_model=None, dependencies=[public(REGISTER_LIMIT)])
 async def register_publicly(request: Request, event_id: str, runtime: RuntimeDep) -> Response:
     event = await public_event(runtime, event_id)
     values = registration_values(await request.form())
     try:
-        body = PublicRegistrationIn.model_validate(values)
-        if not body.privacy_consent:
-            raise InvalidInput(
-                "Please agree to the processing of your data for this event.",
-                "Bitte stimmen Sie der Verarbeitung Ihrer Daten für diese Veranstaltung zu.",
-                field="privacy_consent",
-            )
-        if body.organisation_id and body.organisation_id not in dict(await public_organisations(runtime)):
-            raise InvalidInput(
-                "Choose your organisation from the list (or none).",
-                "Bitte wählen Sie Ihre Organisation aus der Liste (oder keine).",
-                field="organisation_id",
-            )
+        body = await checked_form(runtime, event_id, values)
         await register_or_remind(runtime, request, event_id, body, consent_text(request, runtime))
-    except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
+    except (InvalidInput, DomainRuleViolation) as problem:
         fresh = await public_event(runtime, event_id)
         return await event_page(request, runtime, fresh, values, errors_of(problem), status_of(problem))
     # the same words whether the place is confirmed, on the waitlist or was registered before: the page

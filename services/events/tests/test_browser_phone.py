@@ -97,5 +97,14 @@ def test_no_staff_page_is_wider_than_a_phone(servers: tuple[str, str], shots: Pa
                 if width > PHONE["width"]:
                     too_wide[name] = width
             assert too_wide == {}, too_wide
+
+            # a refused public form: the list of what to correct takes the focus, each entry naming its field
+            phone.goto(f"{service_url}/oeffentlich/veranstaltungen/{event_id}")
+            phone.get_by_role("button", name="Auf die Warteliste setzen").click()
+            expect(phone.locator("#error-summary")).to_be_focused()
+            expect(phone.locator("#error-summary")).to_contain_text(
+                "Ihr Name: Bitte geben Sie Ihren Namen an"
+            )
+            phone.screenshot(path=shots / "phone-public-errors.png", full_page=True)
         finally:
             browser.close()

@@ -232,7 +232,7 @@ async def test_bad_input_is_a_422_per_field_and_nothing_is_appended(
     size = await log_size(engine)
     for body, field, german in (
         ({"name": "A"}, "name", "mindestens 2 Zeichen"),
-        ({"name": ""}, "name", "Der Text ist zu kurz."),
+        ({"name": ""}, "name", "Bitte füllen Sie dieses Feld aus."),
         ({"email": "person1 at verein"}, "email", "E-Mail-Adresse wie name@beispiel.de"),
         ({"phone": "call me"}, "phone", "Telefonnummer aus Ziffern"),
         (

@@ -336,3 +336,30 @@ async def test_the_public_page_says_how_full_not_how_many_so_a_registration_cann
     assert places_of(english) == "Fully booked: the waitlist is open"
     staff = await client.get(f"/veranstaltungen/{event['id']}?lang=de", headers={"Accept": "text/html"})
     assert places_of(staff.text) == "0 von 6 frei"  # VIA's team sees the number
+
+
+async def test_the_form_names_every_mistake_in_one_round_each_beside_its_field(
+    client: httpx.AsyncClient,
+) -> None:
+    event = await published(client, capacity=5)
+    url = f"/oeffentlich/veranstaltungen/{event['id']}"
+    typed = {
+        "name": "",
+        "email": "test@beispiel",
+        "phone": "bitte anrufen",
+        "organisation_id": "gibt-es-nicht",
+    }
+    page = await client.post(url, data=typed, headers=ANONYMOUS)  # and no consent ticked
+    assert page.status_code == 422
+    assert "Bitte geben Sie Ihren Namen an" in field_error(page.text, "name")
+    assert "E-Mail-Adresse wie name@beispiel.de" in field_error(page.text, "email")
+    assert "Telefonnummer aus Ziffern" in field_error(page.text, "phone")
+    assert "aus der Liste" in field_error(page.text, "organisation_id")
+    assert "Verarbeitung Ihrer Daten" in field_error(page.text, "privacy_consent")
+    summary = re.search(r'<div class="error-summary".*?</div>', page.text, re.S)
+    assert summary and "Ihr Name: Bitte geben Sie Ihren Namen an" in summary.group(0)  # which field, said
+    assert "Einwilligung: Bitte stimmen Sie" in summary.group(0)
+    assert 'value="test@beispiel"' in page.text  # nothing typed is lost
+    assert (await client.get(f"/events/{event['id']}/registrations")).json() == []
+    api = await client.post(f"/events/{event['id']}/registrations", json={"name": "", "email": "x"})
+    assert api.status_code == 422 and {f["field"] for f in api.json()["fields"]} == {"name", "email"}
