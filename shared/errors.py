@@ -85,11 +85,12 @@ class InvalidInputs(InvalidInput):
         return list(self.problems)
 
     @staticmethod
-    def of(problems: list[InvalidInput]) -> InvalidInput | None:
-        """None when nothing was refused, the refusal itself when one was, else all of them together."""
-        if len(problems) <= 1:
-            return problems[0] if problems else None
-        return InvalidInputs(problems)
+    def raise_any(problems: list[InvalidInput]) -> None:
+        """Nothing when nothing was refused; the refusal itself when one was; else all of them together."""
+        if len(problems) == 1:
+            raise problems[0]
+        if problems:
+            raise InvalidInputs(problems)
 
 
 class TooManyRequests(IkmoError):

@@ -379,9 +379,7 @@ def valid_person(cmd: Register) -> tuple[str, str, str | None]:
                 field="phone",
             )
         )
-    refused = InvalidInputs.of(problems)
-    if refused is not None:
-        raise refused
+    InvalidInputs.raise_any(problems)
     return name, email, phone
 
 

@@ -212,9 +212,7 @@ async def checked_form(runtime: Runtime, event_id: str, values: dict[str, Any]) 
                 field="organisation_id",
             )
         )
-    refused = InvalidInputs.of(problems)
-    if refused is not None:
-        raise refused
+    InvalidInputs.raise_any(problems)
     assert body is not None
     return body
 
