@@ -408,6 +408,7 @@ async def event_page(
             "errors": errors or [],
             "feedback": said,
             "ended": local(event["ends_at"]) <= handlers.utc_now(),
+            "begun": local(event["starts_at"]) <= handlers.utc_now(),
             "feedback_errors": feedback_errors or [],
             "paper": paper or {"registration_id": "", "rating": "", "comment": ""},
             "paper_people": [

@@ -4,9 +4,12 @@ registrations and the waitlist in order, notices readable; and what only VIA may
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import httpx
+import pytest
 
+from services.events import handlers
 from services.events.entrypoints.pages import LOCALE_DIR
 from services.events.tests.conftest import Directory, seminar
 from services.events.tests.test_attendance_api import flash_cookie
@@ -174,3 +177,27 @@ async def test_the_list_shows_upcoming_past_and_the_english_switch(client: httpx
 def test_every_text_of_the_pages_is_translated() -> None:
     root = LOCALE_DIR.parent
     assert catalogue_problems([root / "templates", root / "entrypoints"], LOCALE_DIR) == []
+
+
+async def test_steps_offered_are_those_that_can_be_taken_and_the_irreversible_ones_ask(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = await client.post("/veranstaltungen/neu", data=form(), headers=HTML)
+    url = made.headers["location"]
+    assert (
+        await client.post(f"{url}/veroeffentlichen", data={"version": "1"}, headers=HTML)
+    ).status_code == 303
+    person = {"name": "Aylin Demir", "email": "aylin@verein.example"}
+    assert (await client.post(f"{url}/anmeldungen", data=person, headers=HTML)).status_code == 303
+    weeks_ahead = (await client.get(url, headers=HTML)).text
+    assert "Als stattgefunden abschließen" not in weeks_ahead  # weeks ahead there is nothing to complete
+    assert "Die Anmeldung von Aylin Demir stornieren? Die Person bekommt eine E-Mail" in weeks_ahead
+
+    starts = datetime.fromisoformat(str(seminar()["starts_at"]))
+    monkeypatch.setattr(handlers, "utc_now", lambda: starts + timedelta(hours=7))  # the day is over
+    on_the_day = (await client.get(url, headers=HTML)).text
+    assert "Als stattgefunden abschließen" in on_the_day
+    assert "Danach kann sich niemand mehr anmelden oder stornieren" in on_the_day  # asked before
+    assert (await client.post(f"{url}/abschliessen", data={}, headers=HTML)).status_code == 303
+    completed = (await client.get(url, headers=HTML)).text
+    assert "Nächste Schritte" not in completed  # no empty heading once nothing is left to do
