@@ -21,7 +21,6 @@ import re
 import smtplib
 import ssl
 from datetime import UTC, datetime, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -31,7 +30,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.events.notices import NoticeStatus, notices, opened
+from services.events.notices import NoticeStatus, notices, opened, recipient_address
 from shared.db import read_transaction, write_transaction
 from shared.personal import ERASED
 
@@ -70,21 +69,6 @@ class MailSettings(BaseSettings):
                 "oder IKMO_SMTP_SSL einschalten"
             )
         return self
-
-
-def recipient_address(recipient: str) -> Address:
-    """The one address a notice goes to.
-
-    Notices are written with `Address`, so a name with commas or addresses in it is quoted and stays a
-    name. Older rows held "name <email>" unquoted: there only the last address, the one in angle
-    brackets, is the registrant's; whatever the name made look like more addresses is not mailed.
-    """
-    parsed = EmailMessage()
-    parsed["To"] = recipient
-    found = parsed["To"].addresses
-    if not found:
-        raise ValueError("a notice without a recipient")
-    return found[-1]
 
 
 _ADDRESS_LIKE = re.compile(r"<[^>]*>|\S*@\S*")

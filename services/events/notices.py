@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
+from email.message import EmailMessage
 from enum import StrEnum
 from typing import Any
 
@@ -261,14 +262,51 @@ def _unjson(text: str) -> Any:
     return json.loads(text)
 
 
+def recipient_address(recipient: str) -> Address:
+    """The one address a notice goes to.
+
+    Notices are written with `Address`, so a name with commas or addresses in it is quoted and stays a
+    name. Older rows held "name <email>" unquoted: there only the last address, the one in angle
+    brackets, is the registrant's; whatever the name made look like more addresses is not mailed.
+    """
+    parsed = EmailMessage()
+    parsed["To"] = recipient
+    found = parsed["To"].addresses
+    if not found:
+        raise ValueError("a notice without a recipient")
+    return found[-1]
+
+
+def name_and_address(recipient: str) -> tuple[str, str]:
+    """`"Demir, Aylin" <a@x.example>` as ("Demir, Aylin", "a@x.example"): pages show a name, not a header."""
+    if recipient == ERASED:
+        return ERASED, ""
+    try:
+        found = recipient_address(recipient)
+    except ValueError:
+        return recipient, ""
+    return found.display_name or found.addr_spec, found.addr_spec
+
+
 async def opened(conn: AsyncConnection, rows: list[Any], vault: Vault | None = None) -> list[dict[str, Any]]:
-    """Notice rows with recipient and body opened (or "[gelöscht]" once the person was erased)."""
+    """Notice rows with recipient and body opened (or "[gelöscht]" once the person was erased), the
+    recipient also as name and address apart."""
     vault = vault or Vault()
     sealed = [[_unjson(r.recipient), _unjson(r.body)] for r in rows]
     plain = await vault.open_all(conn, sealed)
     out = []
     for row, (recipient, body) in zip(rows, plain, strict=True):
-        out.append({**row._mapping, "recipient": recipient, "body": body, "erased": recipient == ERASED})
+        name, address = name_and_address(recipient)
+        out.append(
+            {
+                **row._mapping,
+                "recipient": recipient,
+                "recipient_name": name,
+                "recipient_address": address,
+                "body": body,
+                "erased": recipient == ERASED,
+            }
+        )
     return out
 
 
@@ -280,3 +318,8 @@ async def list_notices(
         query = query.where(notices.c.event_id == event_id)
     rows = (await conn.execute(query)).all()
     return await opened(conn, list(rows))
+
+
+async def events_with_notices(conn: AsyncConnection) -> list[str]:
+    """The events some notice is about: what the page's filter offers."""
+    return list((await conn.execute(select(notices.c.event_id).distinct())).scalars())

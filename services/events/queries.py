@@ -108,6 +108,15 @@ async def get_event(conn: AsyncConnection, event_id: str, public_only: bool = Fa
     return (await _decorate(conn, [row]))[0]
 
 
+async def titles(conn: AsyncConnection, event_ids: set[str]) -> dict[str, str]:
+    """Event titles by id from the calendar, for pages that list things about several events."""
+    if not event_ids:
+        return {}
+    c = calendar.c
+    rows = await conn.execute(select(c.id, c.title).where(c.id.in_(event_ids)))
+    return {row.id: row.title for row in rows}
+
+
 async def registrations_of(
     conn: AsyncConnection, event_id: str, vault: Vault | None = None
 ) -> list[dict[str, Any]]:

@@ -74,7 +74,7 @@ NOTICE_STATUSES = {
     "pending": N_("waiting to be sent"),
     "sending": N_("being sent"),
     "sent": N_("sent"),
-    "stored": N_("stored (no mail server)"),
+    "stored": N_("not sent – only readable here (no mail server set up)"),
     "failed": N_("could not be sent"),
     "dropped": N_("not sent (person erased)"),
 }
@@ -343,13 +343,19 @@ async def notices_page(
     async with read_transaction(runtime.engine) as conn:
         items = await notices.list_notices(conn, event_id or None)
         event = await queries.get_event(conn, event_id) if event_id else None
+        about = await queries.titles(conn, set(await notices.events_with_notices(conn)))
     lang = current_language(request)
     return await render(
         request,
         "events/notices.html",
         {
-            "items": [{**n, "created": moment(n["created_at"], lang)} for n in items],
+            "items": [
+                # the title from the calendar, as it is now; the subject keeps the one it was sent with
+                {**n, "created": moment(n["created_at"], lang), "event_title": about.get(n["event_id"], "")}
+                for n in items
+            ],
             "event": event,
+            "events": sorted(about.items(), key=lambda pair: pair[1].casefold()),
             "kinds": NOTICE_KINDS,
             "statuses": NOTICE_STATUSES,
             "section": "notices",

@@ -198,6 +198,16 @@ async def test_an_old_unquoted_recipient_is_mailed_to_its_own_address_only(
     assert [recipients for _s, recipients, _d in smtp.messages] == [["aylin0@verein.example"]]
 
 
+def test_the_page_reads_a_recipient_as_name_and_address_as_the_mailer_does() -> None:
+    assert notices.name_and_address('"Demir, Aylin" <aylin@verein.example>') == (
+        "Demir, Aylin",
+        "aylin@verein.example",
+    )
+    old = "a@evil.example, b@evil.example, Max <aylin0@verein.example>"  # written before names were quoted
+    assert notices.name_and_address(old) == ("Max", "aylin0@verein.example")
+    assert notices.name_and_address(ERASED) == (ERASED, "")
+
+
 async def test_a_refused_recipient_leaves_no_address_in_the_table_or_the_log(
     engine: AsyncEngine, smtp: FakeSmtp, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -8,12 +8,16 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.events import handlers
+from services.events import notices as outbox
 from services.events.entrypoints.pages import LOCALE_DIR
 from services.events.tests.conftest import Directory, seminar
 from services.events.tests.test_attendance_api import flash_cookie
 from shared.auth.principal import Role
+from shared.db import write_transaction
 from shared.testing import Tokens
 from shared.web.i18n import catalogue_problems
 
@@ -126,7 +130,12 @@ async def test_an_event_is_edited_published_filled_and_its_waitlist_moves_up(
     notices = (
         await client.get(f"/veranstaltungen/benachrichtigungen?event_id={event_id}", headers=HTML)
     ).text
-    assert "Nachgerückt" in notices and "Person 3 &lt;p3@verein.example&gt;" in notices
+    assert "Nachgerückt" in notices and "Person 3 &lt;p3@verein.example&gt;" not in notices  # no mail header
+    moved_up = next(n for n in notices.split('<li class="notice">') if "Nachgerückt" in n)
+    summary = moved_up.split("<summary>", 1)[1].split("</summary>", 1)[0]
+    assert 'class="notice-event">Vereinsgründung kompakt</span>' in summary  # which event, at a glance
+    assert 'class="notice-recipient">Person 3</span>' in summary
+    assert 'class="notice-address">(p3@verein.example)</span>' in summary
     assert "Sie sind von der Warteliste nachgerückt" in notices
     erased = await client.post(f"{url}/anmeldungen/{first}/loeschen", headers=HTML)
     assert erased.status_code == 303
@@ -172,6 +181,36 @@ async def test_the_list_shows_upcoming_past_and_the_english_switch(client: httpx
     assert when.status_code == 422 and "is not a choice of the filter “When”" in when.text
     typo = await client.get("/veranstaltungen?status=offen&lang=de", headers=HTML)
     assert "ist beim Filter „Status“ keine gültige Auswahl" in typo.text
+
+
+async def test_the_notices_say_which_event_and_filter_by_it(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    for title in ("Vereinsgründung kompakt", "Fördermittel finden"):
+        made = await client.post("/veranstaltungen/neu", data=form(title=title), headers=HTML)
+        url = made.headers["location"]
+        assert (
+            await client.post(f"{url}/veroeffentlichen", data={"version": "1"}, headers=HTML)
+        ).status_code == 303
+        person = {"name": "Demir, Aylin", "email": f"aylin.{len(title)}@verein.example"}
+        assert (await client.post(f"{url}/anmeldungen", data=person, headers=HTML)).status_code == 303
+    page = (await client.get("/veranstaltungen/benachrichtigungen", headers=HTML)).text
+    summaries = re.findall(r"<summary>(.*?)</summary>", page, re.S)
+    assert len(summaries) == 2 and all('class="notice-recipient">Demir, Aylin</span>' in s for s in summaries)
+    titles = {re.findall(r'class="notice-event">([^<]*)<', s)[0] for s in summaries}
+    assert titles == {"Vereinsgründung kompakt", "Fördermittel finden"}
+    chosen = re.search(r'<option value="([0-9a-f-]{36})"\s*>Fördermittel finden</option>', page)
+    assert chosen, "the filter offers each event that has notices"
+    only = (
+        await client.get(f"/veranstaltungen/benachrichtigungen?event_id={chosen.group(1)}", headers=HTML)
+    ).text
+    assert only.count("<summary>") == 1 and 'class="notice-event">Fördermittel finden<' in only
+    async with write_transaction(engine) as conn:  # as the dispatcher leaves them without a mail server
+        await conn.execute(update(outbox.notices).values(status=outbox.NoticeStatus.STORED))
+    kept = (await client.get("/veranstaltungen/benachrichtigungen", headers=HTML)).text
+    assert kept.count("nicht verschickt – nur hier zu lesen (kein Mailserver eingerichtet)") == 2
+    english = (await client.get("/veranstaltungen/benachrichtigungen?lang=en", headers=HTML)).text
+    assert english.count("not sent – only readable here (no mail server set up)") == 2
 
 
 def test_every_text_of_the_pages_is_translated() -> None:
