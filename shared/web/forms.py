@@ -5,17 +5,18 @@ version a form or an If-Match header was read at.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Header
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from shared.errors import ConcurrencyError, IkmoError, InvalidInput
+from shared.errors import ConcurrencyError, IkmoError, InvalidInput, InvalidInputs
 from shared.web.errors import field_errors
 from shared.web.vocabulary import Labels
 
 Errors = list[dict[str, str]]
+M = TypeVar("M", bound=BaseModel)
 
 STALE = {
     "field": "request",
@@ -42,6 +43,25 @@ def errors_of(problem: ValidationError | IkmoError) -> Errors:
             for one in problem.each
         ]
     return [{"field": "request", "message": problem.message_en, "message_de": problem.message_de}]
+
+
+def refusals_of(invalid: ValidationError) -> list[InvalidInput]:
+    """pydantic's refusals as the domain's, so that both can be named to a person in one round."""
+    return [InvalidInput(e["message"], e["message_de"], e["field"]) for e in errors_of(invalid)]
+
+
+def validated(model: type[M], body: dict[str, Any], problems: list[InvalidInput]) -> M:
+    """`body` read as `model`, or every refusal at once: those already found (a time that could not be
+    read, say) and pydantic's for the other fields."""
+    said = {p.field for p in problems}
+    parsed = None
+    try:
+        parsed = model.model_validate(body)
+    except ValidationError as invalid:
+        problems = [*problems, *(r for r in refusals_of(invalid) if r.field not in said)]
+    InvalidInputs.raise_any(problems)
+    assert parsed is not None
+    return parsed
 
 
 def status_of(problem: ValidationError | IkmoError) -> int:

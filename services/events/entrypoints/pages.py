@@ -50,7 +50,7 @@ from shared.errors import ConcurrencyError, DomainRuleViolation, IkmoError, Inva
 from shared.service import Runtime, RuntimeDep
 from shared.vault import scrub_after_erasure
 from shared.web.flash import flash
-from shared.web.forms import Errors, errors_of, status_of, version_of
+from shared.web.forms import Errors, errors_of, status_of, validated, version_of
 from shared.web.i18n import N_
 from shared.web.templating import current_language, render
 from shared.web.vocabulary import BERLIN
@@ -133,11 +133,11 @@ def event_form_values(form: FormData) -> dict[str, Any]:
     }
 
 
-def as_api_body(values: dict[str, Any], with_capacity: bool = True) -> dict[str, Any]:
-    """The form's values in the API's shape: empty choices left out, local times with their zone.
-
-    A time that cannot be read is reported with the other fields' problems, beside its own field.
-    """
+def as_api_body(
+    values: dict[str, Any], with_capacity: bool = True
+) -> tuple[dict[str, Any], list[InvalidInput]]:
+    """The form's values in the API's shape (empty choices left out, local times with their zone), and
+    the times that could not be read: those are named together with the other fields' problems."""
     body: dict[str, Any] = {
         "title": values["title"],
         "topics": values["topics"],
@@ -154,11 +154,16 @@ def as_api_body(values: dict[str, Any], with_capacity: bool = True) -> dict[str,
             body[name] = values[name]
     if with_capacity and values["capacity"]:
         body["capacity"] = values["capacity"]
+    unreadable = []
     for name in DATETIME_FIELDS:
-        parsed = parse_local(values[name], name)
+        try:
+            parsed = parse_local(values[name], name)
+        except InvalidInput as problem:
+            unreadable.append(problem)
+            continue
         if parsed is not None:
             body[name] = parsed
-    return body
+    return body, unreadable
 
 
 def values_of(event: dict[str, Any]) -> dict[str, Any]:
@@ -321,7 +326,7 @@ async def create_form(request: Request, runtime: RuntimeDep, _: ViaStaff) -> HTM
 async def create(request: Request, runtime: RuntimeDep, _: ViaStaff) -> Response:
     values = event_form_values(await request.form())
     try:
-        body = EventIn.model_validate(as_api_body(values))
+        body = validated(EventIn, *as_api_body(values))
         event = await handlers.draft_event(runtime.uow, DraftEvent(body.plan(), body.capacity))
     except (ValidationError, InvalidInput) as problem:
         return await form_page(request, runtime, values, errors_of(problem), status_code=status_of(problem))
@@ -444,7 +449,7 @@ async def edit(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff
     form = await request.form()
     values = event_form_values(form)
     try:
-        body = EventPatch.model_validate(as_api_body(values, with_capacity=False))
+        body = validated(EventPatch, *as_api_body(values, with_capacity=False))
         await handlers.change_details(
             runtime.uow, ChangeEventDetails(event_id, body.changes(), version_of(form)), links(runtime)
         )

@@ -33,10 +33,10 @@ from services.events.labels import VOCABULARY, label, local
 from shared.auth.access import public
 from shared.contracts.events import FeedbackBy
 from shared.db import read_transaction
-from shared.errors import DomainRuleViolation, InvalidInput, InvalidInputs, NotFound
+from shared.errors import DomainRuleViolation, InvalidInput, NotFound
 from shared.service import Runtime, RuntimeDep
 from shared.web.flash import flash
-from shared.web.forms import errors_of, status_of
+from shared.web.forms import errors_of, status_of, validated
 from shared.web.i18n import N_, translations
 from shared.web.ratelimit import RateLimiter
 from shared.web.templating import current_language, render
@@ -184,16 +184,6 @@ async def checked_form(runtime: Runtime, event_id: str, values: dict[str, Any]) 
         valid_person(Register(event_id, values["name"], values["email"], phone=values["phone"]))
     except InvalidInput as person:
         problems += person.each
-    said = {p.field for p in problems}
-    body = None
-    try:
-        body = PublicRegistrationIn.model_validate(values)
-    except ValidationError as invalid:
-        problems += [
-            InvalidInput(e["message"], e["message_de"], e["field"])
-            for e in errors_of(invalid)
-            if e["field"] not in said
-        ]
     if not values["privacy_consent"]:
         problems.append(
             InvalidInput(
@@ -212,9 +202,7 @@ async def checked_form(runtime: Runtime, event_id: str, values: dict[str, Any]) 
                 field="organisation_id",
             )
         )
-    InvalidInputs.raise_any(problems)
-    assert body is not None
-    return body
+    return validated(PublicRegistrationIn, values, problems)
 
 
 @router.post(PUBLIC + "/{event_id}", response_model=None, dependencies=[public(REGISTER_LIMIT)])

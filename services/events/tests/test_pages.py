@@ -245,9 +245,13 @@ async def test_steps_offered_are_those_that_can_be_taken_and_the_irreversible_on
 async def test_every_error_list_names_the_field_of_each_mistake(client: httpx.AsyncClient) -> None:
     made = await client.post("/veranstaltungen/neu", data=form(), headers=HTML)
     url = made.headers["location"]
-    wrong = await client.post("/veranstaltungen/neu", data=form(title="", ends_at="gestern"), headers=HTML)
+    wrong = await client.post("/veranstaltungen/neu", data=form(topics=[], ends_at="gestern"), headers=HTML)
     summary = re.search(r'<div class="error-summary".*?</div>', wrong.text, re.S)
-    assert summary and "Titel: " in summary.group(0) and "Ende: " in summary.group(0)
+    assert summary and "Themen: " in summary.group(0) and "Ende: " in summary.group(0)
+    assert (
+        await client.post(f"{url}/veroeffentlichen", data={"version": "1"}, headers=HTML)
+    ).status_code == 303
     person = await client.post(f"{url}/anmeldungen", data={"name": "", "email": "x"}, headers=HTML)
+    assert person.status_code == 422
     summary = re.search(r'<div class="error-summary".*?</div>', person.text, re.S)
     assert summary and "Name: " in summary.group(0) and "E-Mail-Adresse: " in summary.group(0)
