@@ -294,11 +294,12 @@ async def correct_registration(
 ) -> tuple[Event, list[str]]:
     """Staff put right a registrant's details; a corrected address gets the confirmation again (it has
     the personal link). A newly chosen organisation must be active in the directory; the one the
-    registration had keeps its place even if archived since. Returns what changed."""
+    registration had keeps its place even if archived since. Sent with the version the person saw, it is
+    refused (never retried) when the event moved on since. Returns what changed."""
 
     async def attempt() -> tuple[Event, list[str]]:
         async with uow_factory() as uow:
-            event = await _load(uow, cmd.event_id)
+            event = await _load(uow, cmd.event_id, cmd.expected_version)
             changes = dict(cmd.changes)
             chosen = changes.get("organisation_id")
             current = event.registration(cmd.registration_id).organisation_id
@@ -308,7 +309,7 @@ async def correct_registration(
             await _save(uow, event, links)
         return event, changed
 
-    return await retrying(attempt)
+    return await retrying(attempt, retry=cmd.expected_version is None)
 
 
 # -- attendance ---------------------------------------------------------------------------------------------

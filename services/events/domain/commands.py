@@ -91,11 +91,14 @@ CORRECTABLE = ("name", "email", "phone", "organisation_id")
 @dataclass(frozen=True)
 class CorrectRegistration:
     """Staff correct who registered: only the named fields change (`CORRECTABLE`; None clears the phone
-    or the organisation). The organisation arrives looked up, as in `Register`."""
+    or the organisation). The organisation arrives looked up, as in `Register`. `expected_version`: the
+    event's version the person saw (their form, If-Match), so that of two corrections made at once the
+    later is refused instead of silently undoing the earlier; None means no check."""
 
     event_id: str
     registration_id: str
     changes: Mapping[str, str | None]
+    expected_version: int | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.changes) - set(CORRECTABLE)

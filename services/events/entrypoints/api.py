@@ -522,10 +522,16 @@ async def read_registration(runtime: Runtime, event_id: str, registration_id: st
 
 
 async def correct_person(
-    runtime: Runtime, request: Request, event_id: str, registration_id: str, body: RegistrationPatch
+    runtime: Runtime,
+    request: Request,
+    event_id: str,
+    registration_id: str,
+    body: RegistrationPatch,
+    version: int | None = None,
 ) -> tuple[Event, list[str]]:
-    """Shared by the API and the staff page: correct, and wake the mail (a new address is told)."""
-    cmd = CorrectRegistration(event_id, registration_id, body.changes())
+    """Shared by the API and the staff page: correct, and wake the mail (a new address is told).
+    `version`: the event's version the person saw; a stale one is a ConcurrencyError (409)."""
+    cmd = CorrectRegistration(event_id, registration_id, body.changes(), version)
     event, changed = await handlers.correct_registration(runtime.uow, cmd, links(runtime))
     if changed:
         wake_dispatcher(request)
@@ -544,9 +550,15 @@ async def correct_registration(
     body: RegistrationPatch,
     runtime: RuntimeDep,
     request: Request,
+    response: Response,
     _: ViaStaff,
+    if_match: IfMatch = None,
 ) -> Any:
-    await correct_person(runtime, request, event_id, registration_id, body)
+    """If-Match: the event's ETag (a registration is part of its event); absent, no check."""
+    event, _changed = await correct_person(
+        runtime, request, event_id, registration_id, body, expected_version(if_match)
+    )
+    response.headers["ETag"] = f'"{event.version}"'
     return await read_registration(runtime, event_id, registration_id)
 
 

@@ -625,7 +625,10 @@ async def correction_page(
     current = registration["organisation_id"]
     if current and current not in {key for key, _name in organisations}:  # archived since: still theirs
         organisations.append((current, registration["organisation_name"] or current))
-    shown_values = values or {key: registration[key] or "" for key in CORRECTION_FIELDS}
+    shown_values = values or {
+        **{key: registration[key] or "" for key in CORRECTION_FIELDS},
+        "version": str(event["version"]),  # what the form was opened at: a later save must not undo a change
+    }
     return await render(
         request,
         "events/correction.html",
@@ -652,15 +655,20 @@ async def correction_form(
 async def correct_registration(
     request: Request, event_id: str, registration_id: str, runtime: RuntimeDep, _: ViaStaff
 ) -> Response:
-    """Every field of the form is sent: an emptied phone or organisation is removed."""
+    """Every field of the form is sent: an emptied phone or organisation is removed. The form carries
+    the event's version it was opened at: if the event moved on since (another correction, say), the
+    save is refused with a 409 and what was typed is shown again."""
     form = await request.form()
     values = {key: str(form.get(key, "")).strip() for key in CORRECTION_FIELDS}
     try:
         body = RegistrationPatch.model_validate(
             {**values, "phone": values["phone"] or None, "organisation_id": values["organisation_id"] or None}
         )
-        event, changed = await correct_person(runtime, request, event_id, registration_id, body)
-    except (ValidationError, InvalidInput, DomainRuleViolation) as problem:
+        event, changed = await correct_person(
+            runtime, request, event_id, registration_id, body, version_of(form)
+        )
+    except (ValidationError, InvalidInput, ConcurrencyError, DomainRuleViolation) as problem:
+        values = {**values, "version": str(form.get("version", ""))}
         errors = errors_of(problem)
         if isinstance(problem, AlreadyRegistered):  # the address is what to change
             errors = [{**error, "field": "email"} for error in errors]

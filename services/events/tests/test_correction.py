@@ -3,7 +3,9 @@ address (it gets the notices, and the confirmation again), the phone or the orga
 registration is; refused for someone erased (409), an unknown registration (404) and an address another
 active registration of the event has (409); nothing recorded when nothing changed. The corrected details
 are sealed like the registration's (never in plain text at rest, never on the bus), the certificate and the
-staff pages show them, and a rebuild of the read model gives the same."""
+staff pages show them, and a rebuild of the read model gives the same. A correction made against an
+event that changed since it was read (a stale If-Match, a form opened before someone else's save) is a
+409 with nothing appended."""
 
 from __future__ import annotations
 
@@ -283,6 +285,35 @@ async def test_only_via_corrects(client: httpx.AsyncClient, tokens: Tokens) -> N
         assert response.status_code == 403, role
 
 
+async def test_a_correction_with_a_stale_if_match_is_a_409_and_one_with_the_current_etag_is_saved(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """If-Match as on the event's other routes (a registration is part of its event): a correction
+    read before someone else's is refused and appends nothing; the answer's ETag is the event's new one;
+    no header means no check."""
+    event = await published(client)
+    first = (await register(client, event["id"], 1)).json()["registration_id"]
+    url = f"/events/{event['id']}/registrations/{first}"
+    seen = (await client.get(f"/events/{event['id']}")).headers["ETag"]
+    other = await client.patch(url, json={"name": "Person Eins"}, headers={"If-Match": seen})
+    assert other.status_code == 200, other.text
+    current = (await client.get(f"/events/{event['id']}")).headers["ETag"]
+    assert other.headers["ETag"] == current != seen
+
+    size = await log_size(engine)
+    stale = await client.patch(url, json={"name": CORRECTED}, headers={"If-Match": seen})
+    assert stale.status_code == 409, stale.text
+    assert "inzwischen geändert" in stale.json()["message_de"] and "meanwhile" in stale.json()["message"]
+    assert await log_size(engine) == size
+    fresh = await client.patch(url, json={"name": CORRECTED}, headers={"If-Match": current})
+    assert fresh.status_code == 200 and fresh.json()["name"] == CORRECTED
+    assert fresh.headers["ETag"] == (await client.get(f"/events/{event['id']}")).headers["ETag"] != current
+    bad = await client.patch(url, json={"phone": None}, headers={"If-Match": "drei"})
+    assert bad.status_code == 422 and "If-Match muss die Version" in fields_of(bad)["If-Match"]
+    unchecked = await client.patch(url, json={"phone": "+49 30 1234567"})
+    assert unchecked.status_code == 200 and unchecked.headers["ETag"]
+
+
 async def test_the_corrected_details_are_sealed_at_rest_off_the_bus_and_rebuilt_the_same(
     client: httpx.AsyncClient,
     engine: AsyncEngine,
@@ -397,3 +428,47 @@ async def test_the_form_keeps_an_archived_organisation_and_refuses_someone_erase
     assert gone.status_code == 303 and "gelöscht" in flash_cookie(gone)
     unknown = await client.get(f"/veranstaltungen/{event['id']}/anmeldungen/nobody/korrigieren", headers=HTML)
     assert unknown.status_code == 404
+
+
+async def test_of_two_corrections_opened_at_once_the_later_save_is_refused_and_keeps_what_was_typed(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """Two people open the same registration's form; the first saves. The second's save would silently
+    undo it, so it is a 409 with the form again: their typing kept, the reason in German or English,
+    nothing appended. Opened anew (the current version), it is saved."""
+    event = await published(client)
+    first = (await register(client, event["id"], 1)).json()["registration_id"]
+    form_url = f"/veranstaltungen/{event['id']}/anmeldungen/{first}/korrigieren"
+    german = {**HTML, "Cookie": "ikmo_lang=de"}
+    opened_at = (await client.get(f"/events/{event['id']}")).json()["version"]
+    hidden = f'name="version" value="{opened_at}"'
+    mine = await client.get(form_url, headers=german)
+    theirs = await client.get(form_url, headers=german)
+    assert hidden in mine.text and hidden in theirs.text
+
+    earlier = {"name": "Person Eins", "email": "person1@verein.example", "phone": "", "organisation_id": ""}
+    saved = await client.post(form_url, data={**earlier, "version": str(opened_at)}, headers=german)
+    assert saved.status_code == 303 and "Die Angaben sind korrigiert." in flash_cookie(saved)
+
+    size = await log_size(engine)
+    typed = {"name": CORRECTED, "email": CORRECTED_EMAIL, "phone": "+49 30 1234567", "organisation_id": ""}
+    refused = await client.post(form_url, data={**typed, "version": str(opened_at)}, headers=german)
+    assert refused.status_code == 409
+    assert "Jemand anderes hat den Eintrag inzwischen geändert" in refused.text
+    for kept in (CORRECTED, CORRECTED_EMAIL, "+49 30 1234567"):
+        assert f'value="{kept}"' in refused.text, kept
+    english = await client.post(
+        form_url, data={**typed, "version": str(opened_at)}, headers={**HTML, "Cookie": "ikmo_lang=en"}
+    )
+    assert english.status_code == 409 and "Someone else changed this meanwhile" in english.text
+    assert await log_size(engine) == size
+    people = (await client.get(f"/events/{event['id']}/registrations")).json()
+    assert (people[0]["name"], people[0]["email"]) == ("Person Eins", "person1@verein.example")
+
+    reopened = await client.get(form_url, headers=german)
+    now_at = (await client.get(f"/events/{event['id']}")).json()["version"]
+    assert now_at > opened_at and f'name="version" value="{now_at}"' in reopened.text
+    again = await client.post(form_url, data={**typed, "version": str(now_at)}, headers=german)
+    assert again.status_code == 303
+    people = (await client.get(f"/events/{event['id']}/registrations")).json()
+    assert (people[0]["name"], people[0]["phone"]) == (CORRECTED, "+49 30 1234567")
