@@ -179,7 +179,7 @@ class RelayBench:
             all_answered = asyncio.get_running_loop().create_future()
             answers: dict[str, int] = {"ok": 0, "failed": 0}
 
-            async def on_answer(msg) -> None:  # type: ignore[no-untyped-def]
+            async def on_answer(msg) -> None:
                 stored = b'"seq":' in msg.data and b'"error"' not in msg.data  # the relay's test
                 answers["ok" if stored else "failed"] += 1
                 if answers["ok"] + answers["failed"] == len(messages):

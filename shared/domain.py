@@ -52,7 +52,7 @@ class EventRegistry:
         self._by_type[cls.event_type] = cls
         return cls
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         return iter(self._by_type.values())
 
     def __contains__(self, event_type: str) -> bool:

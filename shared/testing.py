@@ -38,13 +38,13 @@ POSTGRES_ENV = "IKMO_TEST_POSTGRES_URL"
 
 def _docker_postgres() -> Iterator[str | None]:
     try:
-        import docker  # type: ignore[import-untyped]
+        import docker
 
         docker.from_env(timeout=3).ping()
     except Exception:
         yield None
         return
-    from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
+    from testcontainers.postgres import PostgresContainer
 
     with PostgresContainer("postgres:16-alpine", driver="asyncpg") as pg:
         yield pg.get_connection_url()
@@ -150,7 +150,7 @@ def spans() -> InMemorySpanExporter:
     return _EXPORTER
 
 
-async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+async def eventually(predicate, timeout: float = 10.0, interval: float = 0.05):
     """Wait until an async or sync predicate returns a truthy value; fail the test on timeout."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -116,7 +116,7 @@ class OrganisationsProjection:
             .values(version=event.version, updated_at=event.recorded_at, **values)
         )
 
-    async def _facets(self, conn: AsyncConnection, data: dict) -> None:  # type: ignore[type-arg]
+    async def _facets(self, conn: AsyncConnection, data: dict) -> None:
         org_id = data["organisation_id"]
         await conn.execute(delete(organisation_facets).where(organisation_facets.c.organisation_id == org_id))
         rows = [
@@ -251,7 +251,7 @@ class ContactsProjection:
             case "erased":
                 await self._set(conn, data, erased=True)
 
-    async def _set(self, conn: AsyncConnection, data: dict, **values: object) -> None:  # type: ignore[type-arg]
+    async def _set(self, conn: AsyncConnection, data: dict, **values: object) -> None:
         await conn.execute(update(contacts).where(contacts.c.id == data["contact_id"]).values(**values))
 
 

@@ -42,7 +42,7 @@ class OrganisationFilter:
     public_only: bool = False  # only organisations that consented to a public profile
 
 
-def _has_facet(facet: str, value: str):  # type: ignore[no-untyped-def]
+def _has_facet(facet: str, value: str):
     return exists().where(
         and_(
             organisation_facets.c.organisation_id == organisations.c.id,

@@ -154,7 +154,7 @@ class CalendarProjection:
         elif service == "registration":
             await self._registration(conn, recorded, kind, data)
 
-    async def _event(self, conn: AsyncConnection, recorded: RecordedEvent, kind: str, data: dict) -> None:  # type: ignore[type-arg]
+    async def _event(self, conn: AsyncConnection, recorded: RecordedEvent, kind: str, data: dict) -> None:
         match kind:
             case "drafted":
                 await conn.execute(
@@ -193,7 +193,7 @@ class CalendarProjection:
         conn: AsyncConnection,
         recorded: RecordedEvent,
         kind: str,
-        data: dict,  # type: ignore[type-arg]
+        data: dict,
     ) -> None:
         r = registrations.c
         at = recorded.recorded_at
@@ -275,7 +275,7 @@ class CalendarProjection:
         self,
         conn: AsyncConnection,
         table: Table,
-        data: dict,  # type: ignore[type-arg]
+        data: dict,
         **values: object,
     ) -> None:
         """Change a registration's row of `table`, making it first if there is none yet."""

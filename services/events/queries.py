@@ -25,7 +25,7 @@ class CalendarFilter:
     public_only: bool = False  # what the public calendar shows: what was published (perhaps cancelled since)
 
 
-def _event(row: Any, organisations: dict[str, replica.KnownOrganisation], nets: dict[str, str]) -> dict:  # type: ignore[type-arg]
+def _event(row: Any, organisations: dict[str, replica.KnownOrganisation], nets: dict[str, str]) -> dict:
     data = dict(row._mapping)
     host = data["host_organisation_id"]
     data["host"] = _org(organisations, host) if host else None

@@ -88,6 +88,6 @@ def access_of(route: APIRoute) -> Access | None:
         dep = stack.pop()
         declared = getattr(dep.call, "ikmo_access", None)
         if declared is not None:
-            return declared  # type: ignore[no-any-return]
+            return declared
         stack.extend(dep.dependencies)
     return None

@@ -95,7 +95,7 @@ class Consumer:
                 await self._sub.unsubscribe()
             self._sub = None
 
-    async def _subscribe(self):  # type: ignore[no-untyped-def]
+    async def _subscribe(self):
         js = self.bus.js
         assert js is not None
         config = ConsumerConfig(
@@ -144,7 +144,7 @@ class Consumer:
             return
         await msg.ack()
 
-    def _span(self, msg: Msg, event: ReceivedEvent):  # type: ignore[no-untyped-def]
+    def _span(self, msg: Msg, event: ReceivedEvent):
         """A consumer span continuing the trace the event carries (request -> append -> relay -> here)."""
         return tracer().start_as_current_span(
             f"process {msg.subject}",

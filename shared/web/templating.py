@@ -261,7 +261,7 @@ class Web:
         """Who is signed in: set by `allow()` on protected routes, else read from the cookie if valid."""
         principal = getattr(request.state, "principal", None)
         if principal is not None:
-            return principal  # type: ignore[no-any-return]
+            return principal
         token = request.cookies.get(SESSION_COOKIE)
         verifier: TokenVerifier | None = getattr(request.app.state, "verifier", None)
         if not token or verifier is None:

@@ -48,7 +48,7 @@ async def test_the_key_survives_a_restart(issuer: Issuer) -> None:
 )
 async def test_expired_foreign_or_misaddressed_tokens_are_refused(
     issuer: Issuer, mutate, reason: str
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     good = issuer.mint("u-1", [Role.VIA])
     claims = jwt.decode(good, options={"verify_signature": False})
     bad = jwt.encode(mutate(claims), issuer._key, algorithm="RS256", headers={"kid": issuer.kid})

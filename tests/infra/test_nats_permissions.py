@@ -178,7 +178,7 @@ def test_the_configuration_is_what_the_rules_render() -> None:
     assert natsconf.main(["check"]) == 0
 
 
-async def test_the_directory_declares_its_streams_and_publishes_its_events(connect) -> None:  # type: ignore[no-untyped-def]
+async def test_the_directory_declares_its_streams_and_publishes_its_events(connect) -> None:
     directory = await connect("directory")
     await ensure_stream(directory.js, "directory")
     await ensure_dlq_stream(directory.js)
@@ -188,7 +188,7 @@ async def test_the_directory_declares_its_streams_and_publishes_its_events(conne
     assert directory.violations() == []
 
 
-async def test_the_directory_cannot_publish_or_declare_for_another_service(connect, admin) -> None:  # type: ignore[no-untyped-def]
+async def test_the_directory_cannot_publish_or_declare_for_another_service(connect, admin) -> None:
     await ensure_stream(admin.js, "grants")
     directory = await connect("directory")
     await ensure_stream(directory.js, "directory")
@@ -215,7 +215,7 @@ async def test_the_directory_cannot_publish_or_declare_for_another_service(conne
         await admin.js.stream_info("IKMO_EVENTS")
 
 
-async def test_reporting_reads_the_directory_through_its_durable_but_cannot_publish_there(  # type: ignore[no-untyped-def]
+async def test_reporting_reads_the_directory_through_its_durable_but_cannot_publish_there(
     connect, admin
 ) -> None:
     await ensure_stream(admin.js, "directory")
@@ -255,7 +255,7 @@ async def test_reporting_reads_the_directory_through_its_durable_but_cannot_publ
     assert await consumer_names(admin, DLQ_STREAM) == []
 
 
-async def test_an_integrator_reads_public_streams_only_and_publishes_nothing(connect, admin) -> None:  # type: ignore[no-untyped-def]
+async def test_an_integrator_reads_public_streams_only_and_publishes_nothing(connect, admin) -> None:
     await ensure_stream(admin.js, "directory")
     await ensure_dlq_stream(admin.js)
     await publish_event(admin.js, "ikmo.directory.organisation.registered")
@@ -300,7 +300,7 @@ async def test_an_integrator_reads_public_streams_only_and_publishes_nothing(con
     assert {s.config.name for s in await admin.js.streams_info()} == {"IKMO_DIRECTORY", DLQ_STREAM}
 
 
-async def test_every_service_reads_exactly_the_streams_the_architecture_gives_it(connect, admin) -> None:  # type: ignore[no-untyped-def]
+async def test_every_service_reads_exactly_the_streams_the_architecture_gives_it(connect, admin) -> None:
     for service in natsconf.SERVICES:
         await ensure_stream(admin.js, service)
     sessions = {service: await connect(service) for service in natsconf.SERVICES}
@@ -343,7 +343,7 @@ async def test_every_service_reads_exactly_the_streams_the_architecture_gives_it
         ("directory", "ikmo.dlq.>"),
     ],
 )
-async def test_nobody_subscribes_outside_their_own_inbox(connect, user: str, subject: str) -> None:  # type: ignore[no-untyped-def]
+async def test_nobody_subscribes_outside_their_own_inbox(connect, user: str, subject: str) -> None:
     session = await connect(user)
     await session.nc.subscribe(subject)
     await session.reported("subscription", subject)
@@ -416,7 +416,7 @@ async def _ready(bus: Bus) -> None:
     await asyncio.wait_for(bus.ready.wait(), 30)
 
 
-async def test_the_kernel_works_under_the_service_users(  # type: ignore[no-untyped-def]
+async def test_the_kernel_works_under_the_service_users(
     tmp_path: Path, server: NatsServer, passwords: dict[str, str], admin, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="shared.bus")

@@ -37,7 +37,7 @@ async def record_effect(conn: AsyncConnection, event: ReceivedEvent) -> None:
     await conn.execute(insert(effects).values(event_id=event.id, by=event.data["by"]))
 
 
-async def publish(js: JetStreamContext, event_id: str, data: dict, msg_id: str | None = None) -> None:  # type: ignore[type-arg]
+async def publish(js: JetStreamContext, event_id: str, data: dict, msg_id: str | None = None) -> None:
     headers = {
         "Nats-Msg-Id": msg_id or event_id,
         "ce-specversion": "1.0",
@@ -51,7 +51,7 @@ async def publish(js: JetStreamContext, event_id: str, data: dict, msg_id: str |
 
 
 @pytest.fixture
-async def setup(engine: AsyncEngine, nats_server: NatsServer):  # type: ignore[no-untyped-def]
+async def setup(engine: AsyncEngine, nats_server: NatsServer):
     await create_tables(engine, store_metadata, effects_md)
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()
@@ -72,7 +72,7 @@ async def effect_rows(engine: AsyncEngine) -> list[tuple[str, int]]:
         ]
 
 
-async def test_a_message_delivered_twice_changes_nothing(setup) -> None:  # type: ignore[no-untyped-def]
+async def test_a_message_delivered_twice_changes_nothing(setup) -> None:
     engine, js, bus = setup
     consumer = Consumer(
         ConsumerSpec("reporting-kernel", "IKMO_KERNEL", ["ikmo.kernel.>"], record_effect, ack_wait=1.0),
@@ -111,7 +111,7 @@ async def test_a_message_delivered_twice_changes_nothing(setup) -> None:  # type
 
 async def test_a_failing_message_ends_in_the_dead_letter_stream_and_later_ones_are_processed(
     setup,
-    nats_server: NatsServer,  # type: ignore[no-untyped-def]
+    nats_server: NatsServer,
 ) -> None:
     engine, js, bus = setup
     spec = ConsumerSpec(
@@ -151,7 +151,7 @@ async def test_a_failing_message_ends_in_the_dead_letter_stream_and_later_ones_a
         await consumer.stop()
 
 
-async def test_an_undecodable_message_is_dead_lettered_at_once(setup, nats_server: NatsServer) -> None:  # type: ignore[no-untyped-def]
+async def test_an_undecodable_message_is_dead_lettered_at_once(setup, nats_server: NatsServer) -> None:
     engine, js, bus = setup
     consumer = Consumer(
         ConsumerSpec("reporting-kernel", "IKMO_KERNEL", ["ikmo.kernel.>"], record_effect), engine, bus

@@ -256,9 +256,9 @@ def test_only_a_puback_counts_as_stored(
     assert _ack_error(answer) == error
 
 
-async def _equals(value, expected) -> bool:  # type: ignore[no-untyped-def]
+async def _equals(value, expected) -> bool:
     return (await value) == expected
 
 
-async def _at_least(value, minimum) -> bool:  # type: ignore[no-untyped-def]
+async def _at_least(value, minimum) -> bool:
     return (await value) >= minimum

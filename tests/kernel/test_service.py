@@ -30,7 +30,7 @@ class Increment(BaseModel):
 @router.post("/counters/{counter_id}", status_code=201, dependencies=[allow(Role.VIA, Role.TBB)])
 async def increment(
     counter_id: str, body: Increment, runtime: RuntimeDep, expected: int | None = None
-) -> dict:  # type: ignore[type-arg]
+) -> dict:
     async with runtime.uow() as uow:
         counter = await uow.find(Counter, counter_id) or Counter(counter_id)
         if expected is not None and counter.version != expected:
@@ -43,7 +43,7 @@ async def increment(
 
 
 @router.get("/counters/{counter_id}", dependencies=[allow(Role.VIA, Role.TBB, Role.SENATE)])
-async def read(counter_id: str, runtime: RuntimeDep) -> dict:  # type: ignore[type-arg]
+async def read(counter_id: str, runtime: RuntimeDep) -> dict:
     async with runtime.uow() as uow:
         counter = await uow.get(Counter, counter_id, "Zähler")
     return {"total": counter.total}

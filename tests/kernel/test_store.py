@@ -114,12 +114,12 @@ async def test_upcasters_turn_old_schema_versions_into_the_current_one(engine: A
     upcasters = Upcasters()
 
     @upcasters.register("ikmo.kernel.counter.incremented", 1)
-    def amount_renamed(data: dict) -> dict:  # type: ignore[type-arg]
+    def amount_renamed(data: dict) -> dict:
         data["amount"] = data.pop("by")
         return data
 
     @upcasters.register("ikmo.kernel.counter.incremented", 2)
-    def unit_added(data: dict) -> dict:  # type: ignore[type-arg]
+    def unit_added(data: dict) -> dict:
         data.setdefault("unit", "piece")
         return data
 

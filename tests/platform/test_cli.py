@@ -113,7 +113,7 @@ async def test_uvicorn_believes_forwarded_headers_only_from_the_trusted_proxies(
     others: its own default (127.0.0.1) would pass on any client's X-Forwarded-For through a local proxy."""
     seen: list[tuple[str, str]] = []
 
-    async def app(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+    async def app(scope: dict, receive: object, send: object) -> None:
         seen.append((scope["client"][0], scope["scheme"]))
 
     headers = [(b"x-forwarded-for", b"198.51.100.9"), (b"x-forwarded-proto", b"https")]
@@ -126,5 +126,5 @@ async def test_uvicorn_believes_forwarded_headers_only_from_the_trusted_proxies(
         )
         config.load()
         scope = {"type": "http", "client": ("127.0.0.1", 50000), "scheme": "http", "headers": headers}
-        await config.loaded_app(scope, None, None)  # type: ignore[arg-type]
+        await config.loaded_app(scope, None, None)
     assert seen == [("127.0.0.1", "http"), ("198.51.100.9", "https")]

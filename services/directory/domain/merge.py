@@ -91,7 +91,7 @@ def check_connections(
         )
 
 
-def _added(first: tuple[str, ...], second: tuple[str, ...]) -> tuple:  # type: ignore[type-arg]
+def _added(first: tuple[str, ...], second: tuple[str, ...]) -> tuple:
     return tuple(dict.fromkeys((*first, *second)))
 
 

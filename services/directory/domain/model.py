@@ -44,7 +44,7 @@ class Profile:
     public_profile: bool
 
 
-def _unique(values: tuple[str, ...] | list[str]) -> tuple:  # type: ignore[type-arg]
+def _unique(values: tuple[str, ...] | list[str]) -> tuple:
     return tuple(dict.fromkeys(values))
 
 

@@ -54,7 +54,7 @@ async def list_page(request: Request, runtime: RuntimeDep, _: Staff) -> HTMLResp
 
 async def _form(
     request: Request, runtime: RuntimeDep, values: dict[str, Any], errors: list, status: int = 200
-) -> HTMLResponse:  # type: ignore[type-arg]
+) -> HTMLResponse:
     context = {
         "values": values,
         "errors": errors,
@@ -96,7 +96,7 @@ async def _detail(
     runtime: RuntimeDep,
     network_id: str,
     errors: list | None = None,
-    status: int = 200,  # type: ignore[type-arg]
+    status: int = 200,
 ) -> HTMLResponse:
     network = await read_network(runtime, network_id)
     current = [m for m in network["members"] if m["left_on"] is None]

@@ -37,10 +37,10 @@ INITIATIVE = {
 }
 
 
-async def register(client: httpx.AsyncClient, body: dict) -> dict:  # type: ignore[type-arg]
+async def register(client: httpx.AsyncClient, body: dict) -> dict:
     response = await client.post("/organisations", json=body)
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 async def names(client: httpx.AsyncClient, **params: str | bool) -> list[str]:
@@ -93,7 +93,7 @@ async def test_the_lifecycle_of_an_organisation(client: httpx.AsyncClient, nats_
     assert {h["actor"] for h in history} == {"test-via"}
 
     # Every change reached the bus as a CloudEvent, in order.
-    async def published() -> list:  # type: ignore[type-arg]
+    async def published() -> list:
         return await stream_messages(nats_server.url, "IKMO_DIRECTORY")
 
     await eventually(lambda: _length(published(), 5))
@@ -207,5 +207,5 @@ async def test_the_vocabulary_has_german_and_english_labels(client: httpx.AsyncC
     assert {"value": "in_gruendung", "de": "in Gründung", "en": "Being founded"} in vocabulary["legal_form"]
 
 
-async def _length(awaitable, n: int) -> bool:  # type: ignore[no-untyped-def]
+async def _length(awaitable, n: int) -> bool:
     return len(await awaitable) >= n

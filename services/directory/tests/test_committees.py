@@ -191,7 +191,7 @@ async def test_seats_over_time_over_http_with_pseudonymous_events_on_the_bus(
     assert b"Spartak" not in seat_taken and b"verein.example" not in seat_taken
 
 
-async def _count(probe, n: int) -> bool:  # type: ignore[no-untyped-def]
+async def _count(probe, n: int) -> bool:
     return len(await probe()) >= n
 
 

@@ -23,7 +23,7 @@ def section(html: str, title_id: str) -> str:
     return html.split(f'id="{title_id}"')[1].split("</section>")[0]
 
 
-async def mentoring(client: httpx.AsyncClient, mentor: str, mentee: str) -> dict:  # type: ignore[type-arg]
+async def mentoring(client: httpx.AsyncClient, mentor: str, mentee: str) -> dict:
     body = {"mentor_id": mentor, "mentee_id": mentee, "focus_areas": ["Vereinsgründung"]}
     proposed = await client.post("/mentorings", json=body)
     assert proposed.status_code == 201, proposed.text

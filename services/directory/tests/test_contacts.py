@@ -72,7 +72,7 @@ async def test_a_contact_person_is_recorded_published_pseudonymously_and_erased(
     assert not await plaintext_in_database(engine, "Spartak", TABLES)
 
 
-async def _nonempty(probe) -> bool:  # type: ignore[no-untyped-def]
+async def _nonempty(probe) -> bool:
     return bool(await probe())
 
 

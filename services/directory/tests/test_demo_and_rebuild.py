@@ -27,7 +27,7 @@ from shared.testing import Tokens
 HTML = {"Accept": "text/html"}
 
 
-async def snapshot(engine: AsyncEngine) -> tuple[list, list]:  # type: ignore[type-arg]
+async def snapshot(engine: AsyncEngine) -> tuple[list, list]:
     async with read_transaction(engine) as conn:
         rows = (await conn.execute(select(organisations).order_by(organisations.c.id))).all()
         facets = (await conn.execute(select(organisation_facets).order_by(*organisation_facets.c))).all()

@@ -61,7 +61,7 @@ def test_registering_records_a_cleaned_profile() -> None:
         ({"website": "ftp://files.example.org"}, "website", "Bitte eine Webadresse"),
     ],
 )
-def test_bad_input_is_refused_with_a_message_per_field(change: dict, field: str, german: str) -> None:  # type: ignore[type-arg]
+def test_bad_input_is_refused_with_a_message_per_field(change: dict, field: str, german: str) -> None:
     from dataclasses import replace
 
     with pytest.raises(InvalidInput) as info:

@@ -163,7 +163,7 @@ def test_the_combined_profile_keeps_the_survivors_order_and_website() -> None:
 # -- over HTTP --------------------------------------------------------------------------------------------
 
 
-async def org(client: httpx.AsyncClient, name: str, kind: str = "mo", **extra: object) -> dict:  # type: ignore[type-arg]
+async def org(client: httpx.AsyncClient, name: str, kind: str = "mo", **extra: object) -> dict:
     body = {"name": name, "kind": kind, "legal_form": "e_v", "districts": ["neukoelln"], **extra}
     response = await client.post("/organisations", json=body)
     assert response.status_code == 201, response.text
@@ -261,7 +261,7 @@ async def test_merging_a_duplicate_over_http(client: httpx.AsyncClient, nats_ser
     assert (await client.patch(d_url, json={"name": "Neu"})).status_code == 409
 
     # Other services learn of it from the bus, by ids only.
-    def merged_messages() -> list[dict]:  # type: ignore[type-arg]
+    def merged_messages() -> list[dict]:
         return [
             json.loads(body) for h, body in messages if h["ce-type"] == "ikmo.directory.organisation.merged"
         ]
@@ -508,7 +508,7 @@ async def test_the_merges_read_model_rebuilds_to_the_same(
         assert merged.status_code == 200
     assert (await client.get(f"/organisations/{first['id']}")).json()["merged_into"] == third["id"]
 
-    async def rows() -> list[tuple]:  # type: ignore[type-arg]
+    async def rows() -> list[tuple]:
         async with read_transaction(engine) as conn:
             found = await conn.execute(
                 select(organisation_merges).order_by(organisation_merges.c.absorbed_id)

@@ -229,7 +229,7 @@ async def test_an_organisation_archived_while_it_joins_does_not_join(
     archived: list[int] = []
 
     class ArchivedInBetween(UnitOfWork):
-        async def find(self, cls, aggregate_id):  # type: ignore[no-untyped-def]
+        async def find(self, cls, aggregate_id):
             found = await super().find(cls, aggregate_id)
             if cls is Organisation and aggregate_id == yaar and not archived:
                 answer = await client.post(f"/organisations/{yaar}/archive", json={})

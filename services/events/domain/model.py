@@ -384,7 +384,7 @@ def valid_person(cmd: Register) -> tuple[str, str, str | None]:
 
 
 def _details_event(cls: type, event_id: str, details: Details, **extra: object) -> DomainEvent:
-    return cls(  # type: ignore[no-any-return]
+    return cls(
         event_id=event_id,
         title=details.title,
         format=details.format,

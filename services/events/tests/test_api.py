@@ -15,17 +15,17 @@ from shared.store.schema import person_keys
 from shared.testing import Tokens, eventually, stream_messages
 
 
-async def draft(client: httpx.AsyncClient, **changes: object) -> dict:  # type: ignore[type-arg]
+async def draft(client: httpx.AsyncClient, **changes: object) -> dict:
     response = await client.post("/events", json=seminar(**changes))
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
-async def published(client: httpx.AsyncClient, **changes: object) -> dict:  # type: ignore[type-arg]
+async def published(client: httpx.AsyncClient, **changes: object) -> dict:
     event = await draft(client, **changes)
     response = await client.post(f"/events/{event['id']}/publish")
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 async def register(client: httpx.AsyncClient, event_id: str, n: int, **changes: object) -> httpx.Response:
@@ -243,7 +243,7 @@ async def test_the_bus_carries_registrations_by_pseudonymous_id_only(
         assert (await register(client, event["id"], n, phone="+49 30 1234567")).status_code == 201
     url = nats_server.url  # type: ignore[attr-defined]
 
-    async def all_there() -> list:  # type: ignore[type-arg]
+    async def all_there() -> list:
         messages = await stream_messages(url, "IKMO_EVENTS")
         return messages if len(messages) >= 4 else []
 

@@ -142,7 +142,7 @@ async def test_the_bus_carries_attendance_by_registration_id_only(
     await client.post(f"/events/{event_id}/registrations/{first}/attendance")
     await client.delete(f"/events/{event_id}/registrations/{first}/attendance")
 
-    async def arrived() -> list:  # type: ignore[type-arg]
+    async def arrived() -> list:
         messages = await stream_messages(nats_server.url, "IKMO_EVENTS")
         return messages if len(messages) >= 5 else []
 

@@ -47,7 +47,7 @@ async def messages_of(url: str, event_type: str, count: int = 1) -> list[tuple[d
         found = [(h, p) for h, p in await stream_messages(url, "IKMO_EVENTS") if h["ce-type"] == event_type]
         return found if len(found) >= count else []
 
-    return await eventually(arrived)  # type: ignore[no-any-return]
+    return await eventually(arrived)
 
 
 async def test_the_api_cancels_with_a_category_and_a_note_only_via_reads(

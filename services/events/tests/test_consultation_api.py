@@ -25,7 +25,7 @@ def days_ago(n: int) -> str:
     return (berlin_today() - timedelta(days=n)).isoformat()
 
 
-def advice(organisation_id: str | None, **changes: object) -> dict:  # type: ignore[type-arg]
+def advice(organisation_id: str | None, **changes: object) -> dict:
     body = {
         "organisation_id": organisation_id,
         "topics": ["project_funding", "concept_development"],
@@ -38,13 +38,13 @@ def advice(organisation_id: str | None, **changes: object) -> dict:  # type: ign
     return {**body, **changes}
 
 
-async def record(client: httpx.AsyncClient, organisation_id: str | None, **changes: object) -> dict:  # type: ignore[type-arg]
+async def record(client: httpx.AsyncClient, organisation_id: str | None, **changes: object) -> dict:
     response = await client.post("/consultations", json=advice(organisation_id, **changes))
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
-async def open_accompaniment(client: httpx.AsyncClient, organisation_id: str, **changes: object) -> dict:  # type: ignore[type-arg]
+async def open_accompaniment(client: httpx.AsyncClient, organisation_id: str, **changes: object) -> dict:
     body = {
         "organisation_id": organisation_id,
         "topics": ["founding_an_association"],
@@ -54,7 +54,7 @@ async def open_accompaniment(client: httpx.AsyncClient, organisation_id: str, **
     }
     response = await client.post("/accompaniments", json=body)
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def fields_of(response: httpx.Response) -> dict[str, str]:
@@ -285,7 +285,7 @@ async def test_the_bus_carries_advice_without_names_or_minutes(
     )
     url = nats_server.url  # type: ignore[attr-defined]
 
-    async def all_there() -> list:  # type: ignore[type-arg]
+    async def all_there() -> list:
         messages = await stream_messages(url, "IKMO_EVENTS")
         return messages if len(messages) >= 6 else []
 

@@ -15,7 +15,7 @@ from shared.projections import rebuild
 from shared.store import EventStore
 
 
-async def snapshot(engine: AsyncEngine) -> tuple[list, list]:  # type: ignore[type-arg]
+async def snapshot(engine: AsyncEngine) -> tuple[list, list]:
     async with read_transaction(engine) as conn:
         sessions = (await conn.execute(select(consultations).order_by(consultations.c.id))).all()
         series = (await conn.execute(select(accompaniments).order_by(accompaniments.c.id))).all()

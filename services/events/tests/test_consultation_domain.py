@@ -37,7 +37,7 @@ ADVICE = Advice(
 )
 
 
-def refused_field(call, *args) -> str:  # type: ignore[no-untyped-def]
+def refused_field(call, *args) -> str:
     with pytest.raises(InvalidInput) as caught:
         call(*args)
     assert caught.value.message_de  # every refusal can be read in German
@@ -89,7 +89,7 @@ def test_a_session_is_recorded_with_public_facts_and_sealed_notes_apart() -> Non
         ({"minutes": "x" * 20_001}, "minutes"),
     ],
 )
-def test_bad_facts_are_refused_by_field(change: dict, field: str) -> None:  # type: ignore[type-arg]
+def test_bad_facts_are_refused_by_field(change: dict, field: str) -> None:
     assert refused_field(Consultation.record, "c-1", replace(ADVICE, **change), "via", TODAY) == field
 
 

@@ -327,7 +327,7 @@ async def test_the_corrected_details_are_sealed_at_rest_off_the_bus_and_rebuilt_
     body = {"name": CORRECTED, "email": CORRECTED_EMAIL, "phone": "+49 30 98765432", "organisation_id": yaar}
     assert (await client.patch(f"/events/{event['id']}/registrations/{first}", json=body)).status_code == 200
 
-    async def relayed() -> list:  # type: ignore[type-arg]
+    async def relayed() -> list:
         messages = await stream_messages(nats_server.url, "IKMO_EVENTS")
         return messages if any(h["ce-type"].endswith("organisation_corrected") for h, _ in messages) else []
 

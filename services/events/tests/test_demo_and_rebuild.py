@@ -44,7 +44,7 @@ def moment(text: str) -> datetime:
     return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
-async def snapshot(engine: AsyncEngine) -> tuple[list, list]:  # type: ignore[type-arg]
+async def snapshot(engine: AsyncEngine) -> tuple[list, list]:
     async with read_transaction(engine) as conn:
         events = (await conn.execute(select(calendar).order_by(calendar.c.id))).all()
         people = (await conn.execute(select(registrations).order_by(registrations.c.id))).all()
@@ -86,7 +86,7 @@ async def test_the_demo_calendar_loads_once_and_rebuilds_to_the_same(
         assert meeting["network"]["name"] == "Arbeitsmarktintegration von afghanischen Geflüchteten"
         by_title = {e["title"]: e for e in items}
 
-        async def people_of(title: str) -> list[dict]:  # type: ignore[type-arg]
+        async def people_of(title: str) -> list[dict]:
             return list((await events.get(f"/events/{by_title[title]['id']}/registrations")).json())
 
         full = by_title[demo.WAITLIST]  # staff cancel one place, a person another by her link

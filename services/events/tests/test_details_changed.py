@@ -15,7 +15,7 @@ from shared.testing import Tokens
 NEW_VENUE = "Nachbarschaftshaus Urbanstraße 21"
 
 
-async def notices_of_kind(client: httpx.AsyncClient, kind: str) -> list[dict]:  # type: ignore[type-arg]
+async def notices_of_kind(client: httpx.AsyncClient, kind: str) -> list[dict]:
     return [n for n in (await client.get("/notices")).json() if n["kind"] == kind]
 
 

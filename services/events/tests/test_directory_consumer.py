@@ -45,7 +45,7 @@ async def test_organisations_arrive_from_the_directory_and_archiving_follows(
         )
         assert network.status_code == 201, network.text
 
-        async def arrived() -> list:  # type: ignore[type-arg]
+        async def arrived() -> list:
             found = (await events.get("/organisations")).json()
             networks = (await events.get("/networks")).json()
             return found if [o["name"] for o in found] == ["Yaar Berlin e.V."] and networks else []
@@ -88,7 +88,7 @@ async def test_a_merge_in_the_directory_is_followed_over_the_bus(
         merged = await directory.post(f"/organisations/{yaar['id']}/merge", json={"absorbed_id": twin["id"]})
         assert merged.status_code == 200, merged.text
 
-        async def followed() -> list:  # type: ignore[type-arg]
+        async def followed() -> list:
             people = (await events.get(f"/events/{event['id']}/registrations")).json()
             return people if people[0]["organisation_id"] == yaar["id"] else []
 

@@ -81,7 +81,7 @@ def types(event: Event) -> list[str]:
         ({"description": "x" * 4001}, "description"),
     ],
 )
-def test_a_plan_is_refused_field_by_field(changes: dict, field: str) -> None:  # type: ignore[type-arg]
+def test_a_plan_is_refused_field_by_field(changes: dict, field: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         Event.draft("e1", replace(PLAN, **changes), 20)
     assert refused.value.field == field

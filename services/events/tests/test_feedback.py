@@ -172,7 +172,7 @@ async def test_the_bus_carries_the_rating_never_the_comment_and_erasure_shreds_i
         f"/events/{event_id}/registrations/{first}/feedback", json={"rating": 4, "comment": secret}
     )
 
-    async def arrived() -> list:  # type: ignore[type-arg]
+    async def arrived() -> list:
         messages = await stream_messages(nats_server.url, "IKMO_EVENTS")
         return messages if any(h["ce-type"].endswith("feedback_given") for h, _ in messages) else []
 

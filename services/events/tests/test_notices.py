@@ -104,7 +104,7 @@ async def registered(engine: AsyncEngine, capacity: int = 1, people: int = 2) ->
     return event_id
 
 
-async def rows(engine: AsyncEngine) -> list:  # type: ignore[type-arg]
+async def rows(engine: AsyncEngine) -> list:
     async with read_transaction(engine) as conn:
         found = (await conn.execute(select(notices.notices).order_by(notices.notices.c.created_at))).all()
         return await notices.opened(conn, list(found))

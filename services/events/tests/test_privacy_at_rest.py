@@ -40,7 +40,7 @@ async def test_no_registrant_is_readable_at_rest_and_an_erased_one_leaves_no_key
     answer = await client.post(f"/oeffentlich/veranstaltungen/{event['id']}", data=form)
     assert answer.status_code == 303  # waitlisted through the public form, with the notice in the outbox
 
-    async def relayed() -> list:  # type: ignore[type-arg]
+    async def relayed() -> list:
         messages = await stream_messages(nats_server.url, "IKMO_EVENTS")
         return messages if len(messages) >= 4 else []
 

@@ -31,9 +31,9 @@ def fresh_limits() -> Iterator[None]:
         limit.reset()
 
 
-async def published(client: httpx.AsyncClient, **changes: object) -> dict:  # type: ignore[type-arg]
+async def published(client: httpx.AsyncClient, **changes: object) -> dict:
     event = (await client.post("/events", json=seminar(**changes))).json()
-    return (await client.post(f"/events/{event['id']}/publish")).json()  # type: ignore[no-any-return]
+    return (await client.post(f"/events/{event['id']}/publish")).json()
 
 
 def person(n: int, **changes: object) -> dict[str, object]:
@@ -148,7 +148,7 @@ async def test_registering_publicly_with_mistakes_then_until_full_then_twice(
     ]
 
 
-async def newest_notice_to(client: httpx.AsyncClient, address: str) -> dict:  # type: ignore[type-arg]
+async def newest_notice_to(client: httpx.AsyncClient, address: str) -> dict:
     return next(n for n in (await client.get("/notices")).json() if address in n["recipient"])
 
 

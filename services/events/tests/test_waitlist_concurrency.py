@@ -189,7 +189,7 @@ async def test_two_people_for_the_last_place_one_is_decided_again_onto_the_waitl
         class RacingUnitOfWork(UnitOfWork):
             first_round = True
 
-            async def save(self, aggregate):  # type: ignore[no-untyped-def]
+            async def save(self, aggregate):
                 if RacingUnitOfWork.first_round:
                     await both_decided.wait()  # both decided on the same version before either appends
                 try:
@@ -254,13 +254,13 @@ class Race:
                 await race.all_loaded.wait()  # everyone holds the same version, nobody a lock yet
                 return await super().__aenter__()
 
-            async def find(self, cls, aggregate_id):  # type: ignore[no-untyped-def]
+            async def find(self, cls, aggregate_id):
                 if cls is Event and aggregate_id == race.event_id and self.stale is not None:
                     stale, self.stale = self.stale, None
                     return stale  # what the handler decides on: the state from before the barrier
                 return await super().find(cls, aggregate_id)
 
-            async def save(self, aggregate):  # type: ignore[no-untyped-def]
+            async def save(self, aggregate):
                 try:
                     return await super().save(aggregate)
                 except ConcurrencyError:
@@ -279,7 +279,7 @@ class StoreWithoutTheVersionCheck(EventStore):
     """What the waitlist would stand on without optimistic concurrency: every append goes after whatever
     the stream holds now, whatever version the decision was made on."""
 
-    async def append(self, conn, stream_id, expected_version, new_events, metadata=None):  # type: ignore[no-untyped-def]
+    async def append(self, conn, stream_id, expected_version, new_events, metadata=None):
         current = await self.stream_version(conn, stream_id)
         return await super().append(conn, stream_id, current, new_events, metadata)
 
