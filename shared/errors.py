@@ -53,6 +53,14 @@ class DomainRuleViolation(IkmoError):
     code = "rule_violation"
 
 
+class StaleRead(ConcurrencyError):
+    """What a person decided on (an edit form, a correction) was changed by someone else since they read it:
+    refused, never retried, so nobody overwrites a change they have not seen (HTTP 409)."""
+
+    def __init__(self, stream_id: str, seen: int, changed_at: int) -> None:
+        super().__init__(stream_id, seen, changed_at)
+
+
 class InvalidInput(IkmoError):
     """A value the domain rejects although its type was right (HTTP 422), tied to a field when known."""
 

@@ -37,7 +37,7 @@ from services.events.domain.model import AlreadyRegistered, Details, Event, Regi
 from services.events.domain.notices import NoticeDue, NoticeKind, notices_for
 from shared.contracts.events import CancelledBy, FeedbackBy
 from shared.db import queue_behind
-from shared.errors import ConcurrencyError, InvalidInput, NotFound
+from shared.errors import ConcurrencyError, InvalidInput, NotFound, StaleRead
 from shared.store.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -52,13 +52,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-async def retrying(attempt: Callable[[], Awaitable[T]], retry: bool = True) -> T:
-    """Run `attempt` again after an expected-version conflict, with a short random pause in between."""
+async def retrying(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run `attempt` again after an expected-version conflict, with a short random pause in between: the
+    decision is taken again on the new state. Never after a StaleRead (the person must look again)."""
     for round_ in range(RETRIES):
         try:
             return await attempt()
+        except StaleRead:
+            raise  # what the person saw changed: deciding again would overwrite it
         except ConcurrencyError:
-            if not retry or round_ == RETRIES - 1:
+            if round_ == RETRIES - 1:
                 raise
             await asyncio.sleep(random.uniform(0, min(0.2, 0.002 * 1.5**round_)))
     raise AssertionError("unreachable")
@@ -69,11 +72,13 @@ async def lock_stream(uow: UnitOfWork, stream_id: str) -> None:
     await queue_behind(uow.conn, STREAM_LOCK_CLASS, stream_id)
 
 
-async def _load(uow: UnitOfWork, event_id: str, expected_version: int | None = None) -> Event:
+async def _load(
+    uow: UnitOfWork, event_id: str, seen: int | None = None, registration_id: str | None = None
+) -> Event:
+    """The event, refused (StaleRead) when what the command decides on changed after version `seen`."""
     await lock_stream(uow, Event.stream_id_for(event_id))
     event = await uow.get(Event, event_id, WHAT_DE)
-    if expected_version is not None and event.version != expected_version:
-        raise ConcurrencyError(event.stream_id, expected_version, event.version)
+    event.unchanged_since(seen, registration_id)
     return event
 
 
@@ -130,14 +135,18 @@ async def change_details(
     uow_factory: UowFactory, cmd: ChangeEventDetails, links: outbox.Links, clock: Clock | None = None
 ) -> Event:
     """A new time or place of a published event is mailed to everyone registered, in the same step."""
-    async with uow_factory() as uow:
-        event = await _load(uow, cmd.event_id, cmd.expected_version)
-        previous = event.details
-        assert previous is not None
-        plan = await _resolved_plan(uow, plan_of(previous, cmd.changes), event)
-        event.change_details(plan, (clock or utc_now)())
-        await _save(uow, event, links, previous)
-    return event
+
+    async def attempt() -> Event:
+        async with uow_factory() as uow:
+            event = await _load(uow, cmd.event_id, cmd.expected_version)
+            previous = event.details
+            assert previous is not None
+            plan = await _resolved_plan(uow, plan_of(previous, cmd.changes), event)
+            event.change_details(plan, (clock or utc_now)())
+            await _save(uow, event, links, previous)
+        return event
+
+    return await retrying(attempt)
 
 
 async def change_capacity(
@@ -150,7 +159,7 @@ async def change_capacity(
             await _save(uow, event, links)
         return event
 
-    return await retrying(attempt, retry=cmd.expected_version is None)
+    return await retrying(attempt)
 
 
 async def event_step(
@@ -169,7 +178,7 @@ async def event_step(
             await _save(uow, event, links)
         return event
 
-    return await retrying(attempt, retry=expected_version is None)
+    return await retrying(attempt)
 
 
 # -- registrations ------------------------------------------------------------------------------------------
@@ -299,7 +308,7 @@ async def correct_registration(
 
     async def attempt() -> tuple[Event, list[str]]:
         async with uow_factory() as uow:
-            event = await _load(uow, cmd.event_id, cmd.expected_version)
+            event = await _load(uow, cmd.event_id, cmd.expected_version, cmd.registration_id)
             changes = dict(cmd.changes)
             chosen = changes.get("organisation_id")
             current = event.registration(cmd.registration_id).organisation_id
@@ -309,7 +318,7 @@ async def correct_registration(
             await _save(uow, event, links)
         return event, changed
 
-    return await retrying(attempt, retry=cmd.expected_version is None)
+    return await retrying(attempt)
 
 
 # -- attendance ---------------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ from shared.contracts.events import (
     Topic,
 )
 from shared.domain import Aggregate, DomainEvent
-from shared.errors import DomainRuleViolation, InvalidInput, InvalidInputs, NotFound
+from shared.errors import DomainRuleViolation, InvalidInput, InvalidInputs, NotFound, StaleRead
 
 TITLE_MIN, TITLE_MAX = 3, 200
 TEXT_MAX = 4000
@@ -137,6 +137,7 @@ class Registration:
     rating: int | None = None
     comment: str | None = None
     feedback_by: FeedbackBy | None = None
+    version: int = 0  # the event's version at this registration's last change (see Event.unchanged_since)
 
     @property
     def active(self) -> bool:
@@ -414,6 +415,7 @@ class Event(Aggregate):
         self.status = EventStatus.DRAFT
         self.registrations: dict[str, Registration] = {}
         self.waitlist: list[str] = []  # registration ids, first in line first
+        self.own_version = 0  # the version of the last change to the event itself (not its registrations)
         self.cancellation_reason: CancellationReason | None = None
         self.cancellation_note: str | None = None  # VIA's team only
 
@@ -864,6 +866,25 @@ class Event(Aggregate):
     # -- state --------------------------------------------------------------------------------------------
 
     def apply(self, event: DomainEvent) -> None:
+        self._apply(event)
+        landing = self.version + 1  # the version this event is (or was) appended at
+        registration_id = getattr(event, "registration_id", None)
+        if registration_id is None:
+            self.own_version = landing
+        else:
+            self.registrations[registration_id].version = landing
+
+    def unchanged_since(self, seen: int | None, registration_id: str | None = None) -> None:
+        """Refuse a decision taken on a page read at version `seen` when what it decides on changed since:
+        the event's own description and state, or the one registration it names. Others registering or
+        checking in meanwhile do not count: on a busy event every form would otherwise be stale at once."""
+        if seen is None:
+            return
+        changed_at = self.registration(registration_id).version if registration_id else self.own_version
+        if changed_at > seen:
+            raise StaleRead(self.stream_id, seen, changed_at)
+
+    def _apply(self, event: DomainEvent) -> None:
         match event:
             case EventDrafted():
                 self.details = _details_of(event)

@@ -472,3 +472,34 @@ async def test_of_two_corrections_opened_at_once_the_later_save_is_refused_and_k
     assert again.status_code == 303
     people = (await client.get(f"/events/{event['id']}/registrations")).json()
     assert (people[0]["name"], people[0]["phone"]) == (CORRECTED, "+49 30 1234567")
+
+
+async def test_others_registering_meanwhile_do_not_make_a_correction_or_an_edit_stale(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """Only a change to what the form decides on refuses it: the same registration (a correction), or the
+    event's own description and state (the edit form). On a busy event people register all the time."""
+    event = await published(client, capacity=10)
+    first = (await register(client, event["id"], 1)).json()["registration_id"]
+    second = (await register(client, event["id"], 2)).json()["registration_id"]
+    seen = (await client.get(f"/events/{event['id']}")).headers["ETag"]
+    await register(client, event["id"], 3)  # someone registers meanwhile
+    theirs = await client.patch(f"/events/{event['id']}/registrations/{second}", json={"name": "Person Zwei"})
+    assert theirs.status_code == 200  # and someone corrects another person
+    mine = await client.patch(
+        f"/events/{event['id']}/registrations/{first}", json={"name": CORRECTED}, headers={"If-Match": seen}
+    )
+    assert mine.status_code == 200, mine.text
+    edit = await client.patch(
+        f"/events/{event['id']}", json={"title": "Neuer Titel"}, headers={"If-Match": seen}
+    )
+    assert edit.status_code == 200, edit.text
+    size = await log_size(engine)
+    late = await client.patch(
+        f"/events/{event['id']}", json={"venue": "Anderswo"}, headers={"If-Match": seen}
+    )
+    assert late.status_code == 409  # the description itself changed since it was read
+    again = await client.patch(
+        f"/events/{event['id']}/registrations/{first}", json={"phone": "+49 30 1"}, headers={"If-Match": seen}
+    )
+    assert again.status_code == 409 and await log_size(engine) == size  # and so did this registration
