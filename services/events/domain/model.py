@@ -222,70 +222,98 @@ def valid_cancellation(
 
 
 def valid_details(plan: EventPlan) -> Details:
-    """The plan checked field by field; the first problem is raised with its field."""
+    """The plan checked field by field; every field at fault is named at once, so a form is put right in
+    one round (a rule comparing two times only once both can be read)."""
+    problems: list[InvalidInput] = []
     title = _clean(plan.title) or ""
     if not TITLE_MIN <= len(title) <= TITLE_MAX:
-        raise InvalidInput(
-            f"The title must have {TITLE_MIN} to {TITLE_MAX} characters.",
-            f"Der Titel muss {TITLE_MIN} bis {TITLE_MAX} Zeichen haben.",
-            field="title",
+        problems.append(
+            InvalidInput(
+                f"The title must have {TITLE_MIN} to {TITLE_MAX} characters.",
+                f"Der Titel muss {TITLE_MIN} bis {TITLE_MAX} Zeichen haben.",
+                field="title",
+            )
         )
     topics = tuple(dict.fromkeys(plan.topics))
     if not topics:
-        raise InvalidInput("Choose at least one topic.", "Bitte mindestens ein Thema wählen.", field="topics")
-    for name in ("starts_at", "ends_at", "registration_deadline"):
-        if getattr(plan, name).tzinfo is None:
-            raise InvalidInput(
-                "Give the time with its time zone.", "Bitte die Uhrzeit mit Zeitzone angeben.", field=name
-            )
-        year = getattr(plan, name).year
-        if not YEAR_MIN <= year <= YEAR_MAX:
-            raise InvalidInput(
-                f"Give a year between {YEAR_MIN} and {YEAR_MAX} (this says {year}).",
-                f"Bitte ein Jahr zwischen {YEAR_MIN} und {YEAR_MAX} angeben (hier steht {year}).",
-                field=name,
-            )
-    if plan.ends_at <= plan.starts_at:
-        raise InvalidInput(
-            "The end must be after the start.", "Das Ende muss nach dem Beginn liegen.", field="ends_at"
+        problems.append(
+            InvalidInput("Choose at least one topic.", "Bitte mindestens ein Thema wählen.", "topics")
         )
-    if plan.registration_deadline > plan.starts_at:
-        raise InvalidInput(
-            "The registration deadline must not be after the start.",
-            "Die Anmeldefrist darf nicht nach dem Beginn liegen.",
-            field="registration_deadline",
+    times_read = True
+    for name in ("starts_at", "ends_at", "registration_deadline"):
+        moment = getattr(plan, name)
+        if moment.tzinfo is None:
+            times_read = False
+            problems.append(
+                InvalidInput(
+                    "Give the time with its time zone.", "Bitte die Uhrzeit mit Zeitzone angeben.", name
+                )
+            )
+        elif not YEAR_MIN <= moment.year <= YEAR_MAX:
+            times_read = False
+            problems.append(
+                InvalidInput(
+                    f"Give a year between {YEAR_MIN} and {YEAR_MAX} (this says {moment.year}).",
+                    f"Bitte ein Jahr zwischen {YEAR_MIN} und {YEAR_MAX} angeben (hier steht {moment.year}).",
+                    field=name,
+                )
+            )
+    if times_read and plan.ends_at <= plan.starts_at:
+        problems.append(
+            InvalidInput(
+                "The end must be after the start.", "Das Ende muss nach dem Beginn liegen.", "ends_at"
+            )
+        )
+    if times_read and plan.registration_deadline > plan.starts_at:
+        problems.append(
+            InvalidInput(
+                "The registration deadline must not be after the start.",
+                "Die Anmeldefrist darf nicht nach dem Beginn liegen.",
+                field="registration_deadline",
+            )
         )
     venue = _clean(plan.venue)
     if venue and len(venue) > VENUE_MAX:
-        raise _too_long("venue", VENUE_MAX)
+        problems.append(_too_long("venue", VENUE_MAX))
     if not plan.online and venue is None:
-        raise InvalidInput(
-            "Give the venue, or mark the event as online.",
-            "Bitte den Ort angeben oder die Veranstaltung als online kennzeichnen.",
-            field="venue",
+        problems.append(
+            InvalidInput(
+                "Give the venue, or mark the event as online.",
+                "Bitte den Ort angeben oder die Veranstaltung als online kennzeichnen.",
+                field="venue",
+            )
         )
     if not plan.online and plan.district is None:
-        raise InvalidInput(
-            "Choose the district of the venue.", "Bitte den Bezirk des Veranstaltungsorts wählen.", "district"
+        problems.append(
+            InvalidInput(
+                "Choose the district of the venue.",
+                "Bitte den Bezirk des Veranstaltungsorts wählen.",
+                "district",
+            )
         )
     description = (plan.description or "").strip() or None
     if description and len(description) > TEXT_MAX:
-        raise _too_long("description", TEXT_MAX)
+        problems.append(_too_long("description", TEXT_MAX))
     if plan.format == EventFormat.NETWORK_MEETING and not plan.network_id:
-        raise InvalidInput(
-            "A network meeting belongs to a network: choose it.",
-            "Ein Netzwerktreffen gehört zu einem Netzwerk: bitte das Netzwerk wählen.",
-            field="network_id",
+        problems.append(
+            InvalidInput(
+                "A network meeting belongs to a network: choose it.",
+                "Ein Netzwerktreffen gehört zu einem Netzwerk: bitte das Netzwerk wählen.",
+                field="network_id",
+            )
         )
     speakers = tuple(dict.fromkeys(plan.speakers))
     if plan.format == EventFormat.LABOUR_MARKET_TALK:
-        _check_labour_market_talk(plan.host, speakers)
+        problems += _labour_market_talk_problems(plan.host, speakers)
     if plan.host is not None and any(s.id == plan.host.id for s in speakers):
-        raise InvalidInput(
-            "The host is not also one of the speaking organisations.",
-            "Die gastgebende Organisation ist nicht zugleich referierende Organisation.",
-            field="speaker_organisation_ids",
+        problems.append(
+            InvalidInput(
+                "The host is not also one of the speaking organisations.",
+                "Die gastgebende Organisation ist nicht zugleich referierende Organisation.",
+                field="speaker_organisation_ids",
+            )
         )
+    InvalidInputs.raise_any(problems)
     return Details(
         title=title,
         format=plan.format,
@@ -304,27 +332,37 @@ def valid_details(plan: EventPlan) -> Details:
     )
 
 
-def _check_labour_market_talk(host: OrganisationRef | None, speakers: tuple[OrganisationRef, ...]) -> None:
+def _labour_market_talk_problems(
+    host: OrganisationRef | None, speakers: tuple[OrganisationRef, ...]
+) -> list[InvalidInput]:
+    problems = []
     if host is None or host.kind not in HOST_KINDS:
-        raise InvalidInput(
-            "An Arbeitsmarktgespräch is hosted by a migrant organisation or refugee initiative.",
-            "Ein Arbeitsmarktgespräch findet bei einer Migrant*innenorganisation oder "
-            "Geflüchteteninitiative statt: bitte sie als Gastgeberin wählen.",
-            field="host_organisation_id",
+        problems.append(
+            InvalidInput(
+                "An Arbeitsmarktgespräch is hosted by a migrant organisation or refugee initiative.",
+                "Ein Arbeitsmarktgespräch findet bei einer Migrant*innenorganisation oder "
+                "Geflüchteteninitiative statt: bitte sie als Gastgeberin wählen.",
+                field="host_organisation_id",
+            )
         )
     if not speakers:
-        raise InvalidInput(
-            "Name at least one labour-market institution whose people speak.",
-            "Bitte mindestens eine Arbeitsmarktinstitution nennen, deren Referent*innen kommen.",
-            field="speaker_organisation_ids",
+        problems.append(
+            InvalidInput(
+                "Name at least one labour-market institution whose people speak.",
+                "Bitte mindestens eine Arbeitsmarktinstitution nennen, deren Referent*innen kommen.",
+                field="speaker_organisation_ids",
+            )
         )
     wrong = [s.name or s.id for s in speakers if s.kind not in SPEAKER_KINDS_OF_LABOUR_MARKET_TALK]
     if wrong:
-        raise InvalidInput(
-            f"Not a labour-market institution: {', '.join(wrong)}.",
-            f"Keine Arbeitsmarktinstitution: {', '.join(wrong)}.",
-            field="speaker_organisation_ids",
+        problems.append(
+            InvalidInput(
+                f"Not a labour-market institution: {', '.join(wrong)}.",
+                f"Keine Arbeitsmarktinstitution: {', '.join(wrong)}.",
+                field="speaker_organisation_ids",
+            )
         )
+    return problems
 
 
 def valid_capacity(capacity: int) -> int:

@@ -84,8 +84,19 @@ def types(event: Event) -> list[str]:
 def test_a_plan_is_refused_field_by_field(changes: dict, field: str) -> None:
     with pytest.raises(InvalidInput) as refused:
         Event.draft("e1", replace(PLAN, **changes), 20)
-    assert refused.value.field == field
-    assert refused.value.message_de != refused.value.message_en  # people read German first
+    assert field in [p.field for p in refused.value.each]
+    assert all(p.message_de != p.message_en for p in refused.value.each)  # people read German first
+
+
+def test_every_field_at_fault_is_named_at_once() -> None:
+    wrong = replace(PLAN, title="", topics=(), venue=None, district=None, ends_at=START - timedelta(hours=1))
+    with pytest.raises(InvalidInput) as refused:
+        Event.draft("e1", wrong, 20)
+    assert [p.field for p in refused.value.each] == ["title", "topics", "ends_at", "venue", "district"]
+    unreadable = replace(PLAN, starts_at=datetime(2026, 3, 12, 9, 0), ends_at=START - timedelta(hours=1))
+    with pytest.raises(InvalidInput) as refused:  # no comparison with a time that cannot be read
+        Event.draft("e1", unreadable, 20)
+    assert [p.field for p in refused.value.each] == ["starts_at"]
 
 
 def test_online_needs_neither_venue_nor_district_and_capacity_has_bounds() -> None:
