@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 import time
 import uuid
@@ -24,6 +25,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from playwright.sync_api import Browser, Page, ViewportSize
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -231,6 +233,40 @@ needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(),
     reason="no /usr/bin/chromium: install Debian's chromium package to run browser tests",
 )
+PHONE: ViewportSize = {"width": 390, "height": 844}  # a common phone, as staff use one at the door
+
+
+def signed_in_phone(browser: Browser, auth_url: str, service_url: str) -> Page:
+    """A phone-sized page signed in as VIA through the real sign-in app."""
+    from playwright.sync_api import expect
+
+    phone = browser.new_page(viewport=PHONE, locale="de-DE")
+    phone.set_default_timeout(10_000)
+    phone.goto(service_url)
+    phone.get_by_label("Benutzername").fill("via")
+    phone.get_by_label("Passwort").fill("via-demo")
+    phone.get_by_role("button", name="Anmelden").click()
+    expect(phone).to_have_url(re.compile(re.escape(service_url)))
+    assert auth_url not in phone.url
+    return phone
+
+
+def wider_than_the_screen(page: Page, service_url: str, paths: dict[str, str], shots: Path) -> dict[str, int]:
+    """The pages (by name) that are wider than the page's viewport, with their width; a screenshot of each
+    goes to `shots`. Empty means nothing needs zooming out or sideways scrolling."""
+    from playwright.sync_api import expect
+
+    viewport = page.viewport_size
+    assert viewport is not None
+    too_wide = {}
+    for name, path in paths.items():
+        page.goto(service_url + path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        page.screenshot(path=shots / f"phone-{name}.png", full_page=True)
+        width = int(page.evaluate("document.documentElement.scrollWidth"))
+        if width > viewport["width"]:
+            too_wide[name] = width
+    return too_wide
 
 
 @contextmanager

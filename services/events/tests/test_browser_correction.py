@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.events.tests.test_browser_phone import PHONE, published_event, servers, signed_in_phone
-from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from services.events.tests.test_browser_phone import published_event, servers
+from shared.testing import CHROMIUM, CHROMIUM_ARGS, PHONE, needs_chromium, signed_in_phone
 
 pytestmark = needs_chromium
 __all__ = ["servers"]  # the events service and its sign-in under uvicorn
@@ -16,11 +16,11 @@ __all__ = ["servers"]  # the events service and its sign-in under uvicorn
 def test_staff_correct_a_typo_in_a_name_on_a_phone(servers: tuple[str, str], shots: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    _auth_url, service_url = servers
+    auth_url, service_url = servers
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            phone = signed_in_phone(browser, servers)
+            phone = signed_in_phone(browser, auth_url, service_url)
             event_id = published_event(phone, service_url)
             person: dict[str, str | float | bool] = {"name": "Aylin Demri", "email": "aylin@verein.example"}
             assert phone.request.post(f"{service_url}/veranstaltungen/{event_id}/anmeldungen", form=person).ok

@@ -4,22 +4,27 @@ run under uvicorn; an event with registrations and a waitlist is planned through
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize
+from playwright.sync_api import Page
 
 from services.events.app import build_app
 from services.events.entrypoints import public_pages
 from services.events.tests.test_pages import form
 from shared.platform.natsserver import NatsServer
-from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium, service_with_sign_in
+from shared.testing import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    needs_chromium,
+    service_with_sign_in,
+    signed_in_phone,
+    wider_than_the_screen,
+)
 
 pytestmark = needs_chromium
-PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -28,22 +33,6 @@ def servers(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, str]
         limit.reset()
     with service_with_sign_in("events", build_app, tmp_path / "data", nats_server.url) as urls:
         yield urls
-
-
-def signed_in_phone(browser: Browser, servers: tuple[str, str]) -> Page:
-    """A phone's page signed in as VIA through the real sign-in."""
-    from playwright.sync_api import expect
-
-    auth_url, service_url = servers
-    phone = browser.new_page(viewport=PHONE, locale="de-DE")
-    phone.set_default_timeout(10_000)
-    phone.goto(service_url)
-    phone.get_by_label("Benutzername").fill("via")
-    phone.get_by_label("Passwort").fill("via-demo")
-    phone.get_by_role("button", name="Anmelden").click()
-    expect(phone).to_have_url(re.compile(re.escape(service_url)))
-    assert auth_url not in phone.url
-    return phone
 
 
 def published_event(page: Page, service_url: str) -> str:
@@ -64,11 +53,11 @@ def published_event(page: Page, service_url: str) -> str:
 def test_no_staff_page_is_wider_than_a_phone(servers: tuple[str, str], shots: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    _auth_url, service_url = servers
+    auth_url, service_url = servers
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            phone = signed_in_phone(browser, servers)
+            phone = signed_in_phone(browser, auth_url, service_url)
             event_id = published_event(phone, service_url)  # with a waitlist: three for two places
             for n in (1, 2, 3):
                 person: dict[str, str | float | bool] = {
@@ -88,15 +77,7 @@ def test_no_staff_page_is_wider_than_a_phone(servers: tuple[str, str], shots: Pa
                 "advice": "/veranstaltungen/beratungen",
                 "accompaniments": "/veranstaltungen/prozessbegleitungen",
             }
-            too_wide = {}
-            for name, path in pages.items():
-                phone.goto(service_url + path)
-                expect(phone.get_by_role("heading", level=1)).to_be_visible()
-                phone.screenshot(path=shots / f"phone-{name}.png", full_page=True)
-                width = phone.evaluate("document.documentElement.scrollWidth")
-                if width > PHONE["width"]:
-                    too_wide[name] = width
-            assert too_wide == {}, too_wide
+            assert wider_than_the_screen(phone, service_url, pages, shots) == {}
 
             # a refused public form: the list of what to correct takes the focus, each entry naming its field
             phone.goto(f"{service_url}/oeffentlich/veranstaltungen/{event_id}")
