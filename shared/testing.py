@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import nats
 import pytest
 import uvicorn
@@ -29,7 +30,7 @@ from playwright.sync_api import Browser, Page, ViewportSize
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.auth.login import LoginConfig, create_login_app, embedded_issuer
+from shared.auth.login import LoginConfig, create_login_app, embedded_issuer, mint_for_script
 from shared.auth.principal import Role
 from shared.db import make_engine
 from shared.platform.natsserver import NatsServer, free_port
@@ -234,6 +235,12 @@ needs_chromium = pytest.mark.skipif(
     reason="no /usr/bin/chromium: install Debian's chromium package to run browser tests",
 )
 PHONE: ViewportSize = {"width": 390, "height": 844}  # a common phone, as staff use one at the door
+
+
+def staff_api(data_dir: Path, auth_url: str, service_url: str) -> httpx.Client:
+    """An HTTP client of a served service with a VIA token from its sign-in, to set a browser test up."""
+    token = mint_for_script(data_dir, "via", issuer=auth_url + "/realms/ikmo")
+    return httpx.Client(base_url=service_url, headers={"Authorization": f"Bearer {token}"})
 
 
 def signed_in_phone(browser: Browser, auth_url: str, service_url: str) -> Page:

@@ -13,13 +13,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from services.directory.app import build_app
-from shared.auth.login import mint_for_script
 from shared.platform.natsserver import NatsServer
-from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium, service_with_sign_in
+from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium, service_with_sign_in, staff_api
 
 pytestmark = needs_chromium
 
@@ -122,8 +120,7 @@ def test_a_network_is_entered_gains_a_member_who_later_leaves(
     from playwright.sync_api import expect, sync_playwright
 
     auth_url, service_url = servers
-    token = mint_for_script(tmp_path / "data", "via", issuer=auth_url + "/realms/ikmo")
-    api = httpx.Client(base_url=service_url, headers={"Authorization": f"Bearer {token}"})
+    api = staff_api(tmp_path / "data", auth_url, service_url)
     for name, kind in (("Yaar e.V.", "mo"), ("Der Paritätische Berlin", "welfare_association")):
         body = {"name": name, "kind": kind, "legal_form": "e_v", "districts": ["mitte"]}
         api.post("/organisations", json=body).raise_for_status()
@@ -170,8 +167,7 @@ def test_a_mentoring_is_proposed_with_a_mistake_corrected_begun_and_ended_early(
     from playwright.sync_api import expect, sync_playwright
 
     auth_url, service_url = servers
-    token = mint_for_script(tmp_path / "data", "via", issuer=auth_url + "/realms/ikmo")
-    with httpx.Client(base_url=service_url, headers={"Authorization": f"Bearer {token}"}) as api:
+    with staff_api(tmp_path / "data", auth_url, service_url) as api:
         for name in ("Etablierter Verein e.V.", "Junge Initiative"):
             body = {"name": name, "kind": "mo", "legal_form": "e_v", "districts": ["neukoelln"]}
             api.post("/organisations", json=body).raise_for_status()

@@ -12,15 +12,9 @@ from pathlib import Path
 import httpx
 
 from services.directory.tests.test_browser import servers, sign_in  # noqa: F401 (fixtures)
-from shared.auth.login import mint_for_script
-from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium, staff_api
 
 pytestmark = needs_chromium
-
-
-def api_for(service_url: str, auth_url: str, tmp_path: Path) -> httpx.Client:
-    token = mint_for_script(tmp_path / "data", "via", issuer=auth_url + "/realms/ikmo")
-    return httpx.Client(base_url=service_url, headers={"Authorization": f"Bearer {token}"})
 
 
 def register(api: httpx.Client, name: str, kind: str = "mo") -> str:
@@ -38,7 +32,7 @@ def test_a_committee_is_entered_gains_a_seat_with_its_representative_who_gives_i
     from playwright.sync_api import expect, sync_playwright
 
     auth_url, service_url = servers
-    with api_for(service_url, auth_url, tmp_path) as api:
+    with staff_api(tmp_path / "data", auth_url, service_url) as api:
         bruecke = register(api, "Elternverein Brücke e.V.")
         register(api, "Bezirksamt Neukölln", kind="district_office")
         person = {"name": "Aylin Demir", "role": "staff", "consent": True}
@@ -100,7 +94,7 @@ def test_a_contact_person_and_a_cooperation_on_the_organisation_page(
     from playwright.sync_api import expect, sync_playwright
 
     auth_url, service_url = servers
-    with api_for(service_url, auth_url, tmp_path) as api:
+    with staff_api(tmp_path / "data", auth_url, service_url) as api:
         yaar = register(api, "Yaar e.V.")
         register(api, "Jobcenter Berlin Neukölln", kind="labour_market_actor")
 

@@ -13,8 +13,7 @@ import re
 from pathlib import Path
 
 from services.directory.tests.test_browser import servers, sign_in  # noqa: F401 (fixtures)
-from services.directory.tests.test_browser_connections import api_for
-from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from shared.testing import CHROMIUM, CHROMIUM_ARGS, needs_chromium, staff_api
 
 pytestmark = needs_chromium
 
@@ -27,7 +26,7 @@ def test_a_duplicate_is_merged_after_comparing_and_its_addresses_lead_to_the_sur
     from playwright.sync_api import expect, sync_playwright
 
     auth_url, service_url = servers
-    with api_for(service_url, auth_url, tmp_path) as api:
+    with staff_api(tmp_path / "data", auth_url, service_url) as api:
 
         def register(name: str, kind: str, districts: list[str], **extra: object) -> str:
             body = {"name": name, "kind": kind, "legal_form": "e_v", "districts": districts, **extra}

@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from services.directory.app import build_app
-from shared.auth.login import mint_for_script
 from shared.platform.natsserver import NatsServer
 from shared.testing import (
     CHROMIUM,
@@ -18,6 +16,7 @@ from shared.testing import (
     needs_chromium,
     service_with_sign_in,
     signed_in_phone,
+    staff_api,
     wider_than_the_screen,
 )
 
@@ -36,8 +35,7 @@ def test_no_directory_page_is_wider_than_a_phone(
     from playwright.sync_api import sync_playwright
 
     auth_url, service_url = servers
-    token = mint_for_script(tmp_path / "data", "via", issuer=auth_url + "/realms/ikmo")
-    with httpx.Client(base_url=service_url, headers={"Authorization": f"Bearer {token}"}) as api:
+    with staff_api(tmp_path / "data", auth_url, service_url) as api:
         body = {
             "name": "Afrikanisches Frauennetzwerk Wedding und Gesundbrunnen e.V.",
             "kind": "mo",
