@@ -85,7 +85,7 @@ async def _load(
 async def _save(uow: UnitOfWork, event: Event, links: outbox.Links, previous: Details | None = None) -> None:
     """Append what the decision recorded and, in the same transaction, the notices it causes (`previous`:
     the description before a change of it, which the notice of a new time or place quotes)."""
-    due = notices_for(event, event.pending_events, previous)
+    due = notices_for(event, event.pending_events, previous, utc_now())
     await outbox.write(uow, event, due, links)
     await uow.save(event)
 

@@ -99,6 +99,16 @@ _PHONE = re.compile(r"^\+?[0-9 ()/-]{5,30}$")
 HOST_KINDS = frozenset({OrganisationKind.MO, OrganisationKind.REFUGEE_INITIATIVE})
 SPEAKER_KINDS_OF_LABOUR_MARKET_TALK = frozenset({OrganisationKind.LABOUR_MARKET_ACTOR})
 LOCAL_TIME = ZoneInfo("Europe/Berlin")  # "the event's day" is a day in Berlin, where VIA's events happen
+# What a correction decides on: who registered (a check-in, a promotion or feedback in between does not
+# make an open correction form stale).
+WHO_REGISTERED = (
+    RegistrationRecorded,
+    RegistrationConfirmed,
+    RegistrationWaitlisted,
+    RegistrationCorrected,
+    RegistrationOrganisationCorrected,
+    RegistrationErased,
+)
 TOOK_PLACE_OR_TAKES_PLACE = frozenset({EventStatus.PUBLISHED, EventStatus.COMPLETED})
 
 
@@ -137,7 +147,7 @@ class Registration:
     rating: int | None = None
     comment: str | None = None
     feedback_by: FeedbackBy | None = None
-    version: int = 0  # the event's version at this registration's last change (see Event.unchanged_since)
+    version: int = 0  # the event's version at the last change of who registered (Event.unchanged_since)
 
     @property
     def active(self) -> bool:
@@ -909,7 +919,7 @@ class Event(Aggregate):
         registration_id = getattr(event, "registration_id", None)
         if registration_id is None:
             self.own_version = landing
-        else:
+        elif isinstance(event, WHO_REGISTERED):
             self.registrations[registration_id].version = landing
 
     def unchanged_since(self, seen: int | None, registration_id: str | None = None) -> None:
@@ -919,7 +929,7 @@ class Event(Aggregate):
         if seen is None:
             return
         changed_at = self.registration(registration_id).version if registration_id else self.own_version
-        if changed_at > seen:
+        if changed_at > seen or seen > self.version:  # changed since, or a version this event never had
             raise StaleRead(self.stream_id, seen, changed_at)
 
     def _apply(self, event: DomainEvent) -> None:

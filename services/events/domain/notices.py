@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from services.events.domain.model import Details, Event
@@ -48,11 +49,31 @@ class NoticeDue:
     previous: Details | None = None  # before a change of time or place: what the person planned for
 
 
+def moved(before: Details, after: Details) -> bool:
+    """Whether a registrant would plan their day differently: another minute or place (a time stored with
+    seconds and saved again from a form, to the minute, has not moved)."""
+
+    def minute(moment: datetime) -> datetime:
+        return moment.replace(second=0, microsecond=0)
+
+    return (
+        minute(before.starts_at) != minute(after.starts_at)
+        or minute(before.ends_at) != minute(after.ends_at)
+        or (before.online, before.venue, before.district) != (after.online, after.venue, after.district)
+    )
+
+
 def notices_for(
-    event: Event, recorded: Sequence[DomainEvent], previous: Details | None = None
+    event: Event,
+    recorded: Sequence[DomainEvent],
+    previous: Details | None = None,
+    now: datetime | None = None,
 ) -> list[NoticeDue]:
     """`event` is the aggregate after the decision; `recorded` what the decision appended; `previous`
-    the description before it, when the decision changed the description."""
+    the description before it, when the decision changed the description; `now` the time of the
+    decision: once the event is over, a record put right (its venue, an address) mails nobody."""
+    assert event.details is not None
+    over = now is not None and now >= event.details.ends_at
     due: list[NoticeDue] = []
     for change in recorded:
         match change:
@@ -72,7 +93,7 @@ def notices_for(
                     if r.active
                 )
             case RegistrationCorrected() if (
-                "email" in change.changed and event.status == EventStatus.PUBLISHED
+                "email" in change.changed and event.status == EventStatus.PUBLISHED and not over
             ):
                 # the address was mistyped, so the confirmation (with the personal link) never arrived:
                 # it goes again, to the corrected address
@@ -86,6 +107,8 @@ def notices_for(
                 previous is not None
                 and event.status == EventStatus.PUBLISHED
                 and WHEN_AND_WHERE & set(change.changed)
+                and moved(previous, event.details)
+                and not (now is not None and now >= previous.ends_at)
             ):
                 # a draft has nobody to tell; after publication everyone holding a place or waiting is
                 due.extend(

@@ -37,7 +37,7 @@ from shared.contracts.events import (
     Topic,
 )
 from shared.db import read_transaction
-from shared.errors import NotFound
+from shared.errors import InvalidInput, InvalidInputs, NotFound
 from shared.service import Runtime, RuntimeDep
 from shared.settings import SERVICE_PORTS
 from shared.vault import scrub_after_erasure
@@ -175,12 +175,23 @@ class RegistrationPatch(BaseModel):
     organisation_id: str | None = Field(default=None, max_length=36, description="A directory organisation")
 
     def changes(self) -> dict[str, str | None]:
+        """What the correction changes; `null` for the name or the address is refused beside the field
+        rather than quietly ignored."""
         sent = self.model_fields_set
-        changes: dict[str, str | None] = {
-            k: getattr(self, k) for k in ("phone", "organisation_id") if k in sent
-        }
-        changes.update({k: getattr(self, k) for k in ("name", "email") if k in sent and getattr(self, k)})
-        return changes
+        kept = [
+            InvalidInput(f"A registration keeps its {what}: send the corrected one.", german, field=k)
+            for k, what, german in (
+                ("name", "name", "Eine Anmeldung behält ihren Namen: bitte den korrigierten angeben."),
+                (
+                    "email",
+                    "e-mail address",
+                    "Eine Anmeldung behält ihre E-Mail-Adresse: bitte die korrigierte angeben.",
+                ),
+            )
+            if k in sent and getattr(self, k) is None
+        ]
+        InvalidInputs.raise_any(kept)
+        return {k: getattr(self, k) for k in ("name", "email", "phone", "organisation_id") if k in sent}
 
 
 class PublicRegistrationIn(RegistrationIn):

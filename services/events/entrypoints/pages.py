@@ -449,7 +449,12 @@ async def edit(request: Request, event_id: str, runtime: RuntimeDep, _: ViaStaff
     form = await request.form()
     values = event_form_values(form)
     try:
-        body = validated(EventPatch, *as_api_body(values, with_capacity=False))
+        patch, unreadable = as_api_body(values, with_capacity=False)
+        shown_before = values_of(event)
+        for name in DATETIME_FIELDS:  # as the form showed it (to the minute): not changed, whatever the
+            if values[name] == shown_before[name]:  # seconds of a time entered through the API
+                patch.pop(name, None)
+        body = validated(EventPatch, patch, unreadable)
         await handlers.change_details(
             runtime.uow, ChangeEventDetails(event_id, body.changes(), version_of(form)), links(runtime)
         )

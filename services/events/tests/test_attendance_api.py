@@ -176,7 +176,7 @@ async def test_the_check_in_list_checks_in_by_plain_form_posts_and_filters_by_na
     event_id, (first, _second, _waiting) = await event_with_people(client)
     page = await client.get(f"/veranstaltungen/{event_id}/einlass", headers=HTML)
     assert page.status_code == 200
-    assert "Anwesend: 0 von 2 Angemeldeten" in page.text
+    assert "Anwesend: 0 von 2 mit Platz" in page.text
     listed = rows(page.text)
     assert set(listed) == {"Person 1", "Person 2", "Person 3"}  # it has begun: who waits may come
     assert "Warteliste" in listed["Person 3"] and "Kein Platz frei" in listed["Person 3"]

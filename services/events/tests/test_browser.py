@@ -169,7 +169,7 @@ def test_publish_fill_wait_cancel_see_the_promotion_and_check_in(
             staff.set_viewport_size({"width": 390, "height": 844})
             staff.get_by_role("link", name="Einlassliste").click()
             counts = staff.locator("#checkin-counts")
-            expect(counts).to_have_text("Anwesend: 0 von 2 Angemeldeten")
+            expect(counts).to_have_text("Anwesend: 0 von 2 mit Platz")
             sent: list[str] = []
             staff.on("request", record := lambda r: sent.append(r.url))
             staff.get_by_label("Nach Namen suchen").fill("person 3")  # filters while typing
@@ -184,10 +184,10 @@ def test_publish_fill_wait_cancel_see_the_promotion_and_check_in(
             button.click()
             expect(staff.get_by_role("status")).to_contain_text("Eingelassen (1 von 2 anwesend)")
             staff.get_by_role("button", name="Person 2 als anwesend eintragen").click()
-            expect(counts).to_have_text("Anwesend: 2 von 2 Angemeldeten")
+            expect(counts).to_have_text("Anwesend: 2 von 2 mit Platz")
             staff.get_by_role("button", name="Einlass von Person 2 zurücknehmen").click()  # a mistake
             expect(staff.get_by_role("status")).to_contain_text("Der Einlass ist zurückgenommen")
-            expect(counts).to_have_text("Anwesend: 1 von 2 Angemeldeten")
+            expect(counts).to_have_text("Anwesend: 1 von 2 mit Platz")
             expect(staff.locator("li", has_text="Person 3")).to_contain_text("anwesend seit")
             width = staff.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, f"the check-in list scrolls sideways on a phone ({width}px)"

@@ -10,17 +10,19 @@ event that changed since it was read (a stale If-Match, a form opened before som
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.events import handlers
 from services.events.domain.commands import CorrectRegistration
 from services.events.domain.model import Event
 from services.events.domain.notices import NoticeKind, notices_for
 from services.events.projections import CalendarProjection
-from services.events.tests.conftest import Directory
+from services.events.tests.conftest import Directory, seminar
 from services.events.tests.test_api import fields_of, log_size, published, register
 from services.events.tests.test_attendance_api import HTML, event_with_people, flash_cookie
 from services.events.tests.test_certificate import text_of
@@ -503,3 +505,24 @@ async def test_others_registering_meanwhile_do_not_make_a_correction_or_an_edit_
         f"/events/{event['id']}/registrations/{first}", json={"phone": "+49 30 1"}, headers={"If-Match": seen}
     )
     assert again.status_code == 409 and await log_size(engine) == size  # and so did this registration
+
+
+async def test_a_check_in_meanwhile_leaves_a_correction_open_a_made_up_version_or_null_does_not(
+    client: httpx.AsyncClient, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = await published(client)
+    first = (await register(client, event["id"], 1)).json()["registration_id"]
+    url = f"/events/{event['id']}/registrations/{first}"
+    seen = (await client.get(f"/events/{event['id']}")).headers["ETag"]
+    on_the_day = datetime.fromisoformat(str(seminar()["starts_at"])) + timedelta(hours=1)
+    monkeypatch.setattr(handlers, "utc_now", lambda: on_the_day)
+    assert (await client.post(f"{url}/attendance")).status_code == 200  # checked in at the door meanwhile
+    saved = await client.patch(url, json={"name": CORRECTED}, headers={"If-Match": seen})
+    assert saved.status_code == 200, saved.text  # a check-in does not change who registered
+    size = await log_size(engine)
+    made_up = await client.patch(url, json={"name": "Person Eins"}, headers={"If-Match": '"999"'})
+    assert made_up.status_code == 409  # a version this event never had
+    nulled = await client.patch(url, json={"email": None, "name": None})
+    assert nulled.status_code == 422 and set(fields_of(nulled)) == {"name", "email"}
+    assert "behält ihre E-Mail-Adresse" in fields_of(nulled)["email"]
+    assert await log_size(engine) == size

@@ -151,7 +151,7 @@ async def test_the_demo_calendar_loads_once_and_rebuilds_to_the_same(
         [walk_in] = [p for p in people if moment(p["registered_at"]) >= starts]
         assert walk_in["attended"] and walk_in["status"] == "confirmed"
         door = await events.get(f"/veranstaltungen/{live['id']}/einlass?lang=de", headers=HTML)
-        assert "Anwesend: 4 von 6 Angemeldeten" in door.text
+        assert "Anwesend: 4 von 6 mit Platz" in door.text
 
         before = await snapshot(engine)
         progress: list[tuple[int, int]] = []

@@ -3,9 +3,13 @@ new value side by side and the link to cancel; a new title or description, or a 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.events import handlers
 from services.events.tests.conftest import in_days, seminar
 from services.events.tests.test_api import log_size, published, register
 from services.events.tests.test_pages import HTML, field_error, form, local
@@ -130,3 +134,33 @@ async def test_a_published_event_cannot_move_into_the_past_a_draft_can(
     assert 'value="' + local(back["starts_at"]) + '"' in page.text  # what was typed stays
     renamed = await client.patch(f"/events/{event['id']}", json={"title": "Vereinsgründung kompakt"})
     assert renamed.status_code == 200  # a published event dated back (entered afterwards) keeps its date
+
+
+async def test_saving_the_form_unchanged_moves_nothing_and_a_past_events_record_mails_nobody(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starts = datetime.fromisoformat(in_days(30, 9)) + timedelta(seconds=30)  # entered through the API
+    event = await published(
+        client, starts_at=starts.isoformat(), ends_at=(starts + timedelta(hours=6)).isoformat()
+    )
+    await register(client, event["id"], 1)
+    url = f"/veranstaltungen/{event['id']}/bearbeiten"
+    edit = await client.get(url, headers=HTML)
+    version = edit.text.split('name="version" value="', 1)[1].split('"', 1)[0]
+    typed = form(
+        starts_at=local(starts.isoformat()),
+        ends_at=local((starts + timedelta(hours=6)).isoformat()),
+        description="Mit Mustersatzung.",
+    )
+    assert (await client.post(url, data={**typed, "version": version})).status_code == 303
+    assert await notices_of_kind(client, "details_changed") == []  # the form shows minutes: nothing moved
+    stored = (await client.get(f"/events/{event['id']}")).json()
+    assert (
+        datetime.fromisoformat(stored["starts_at"]).second == 30
+        and stored["description"] == "Mit Mustersatzung."
+    )
+
+    monkeypatch.setattr(handlers, "utc_now", lambda: starts + timedelta(days=2))  # the event is over
+    record = await client.patch(f"/events/{event['id']}", json={"venue": NEW_VENUE})
+    assert record.status_code == 200
+    assert await notices_of_kind(client, "details_changed") == []  # the record put right, nobody mailed

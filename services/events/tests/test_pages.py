@@ -255,3 +255,17 @@ async def test_every_error_list_names_the_field_of_each_mistake(client: httpx.As
     assert person.status_code == 422
     summary = re.search(r'<div class="error-summary".*?</div>', person.text, re.S)
     assert summary and "Name: " in summary.group(0) and "E-Mail-Adresse: " in summary.group(0)
+
+
+async def test_a_question_before_cancelling_names_the_person_as_typed(client: httpx.AsyncClient) -> None:
+    made = await client.post("/veranstaltungen/neu", data=form(), headers=HTML)
+    url = made.headers["location"]
+    assert (
+        await client.post(f"{url}/veroeffentlichen", data={"version": "1"}, headers=HTML)
+    ).status_code == 303
+    person = {"name": "Siobhán O'Brien & Söhne", "email": "siobhan@verein.example"}
+    assert (await client.post(f"{url}/anmeldungen", data=person, headers=HTML)).status_code == 303
+    page = (await client.get(url, headers=HTML)).text
+    # escaped once for the attribute, so the browser's dialog reads "O'Brien & Söhne", not "&#39;"
+    assert 'data-confirm="Die Anmeldung von Siobhán O&#39;Brien &amp; Söhne stornieren?' in page
+    assert "&amp;#39;" not in page and "&amp;amp;" not in page

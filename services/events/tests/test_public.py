@@ -164,7 +164,7 @@ async def test_the_personal_link_cancels_and_the_next_one_moves_up(client: httpx
     assert "Anmeldung stornieren? Ihr Platz geht sofort an die n" in page.text  # asked first
     assert 'href="tel:030290069' in page.text and "mailto:iq-netz-via@via-in-berlin.de" in page.text
     waiting = (await client.get(await link_of(client, "Person 2"), headers=ANONYMOUS)).text
-    assert "Von der Warteliste nehmen" in waiting and "Ihr Platz geht sofort" not in waiting  # has none
+    assert "Von der Warteliste abmelden" in waiting and "Ihr Platz geht sofort" not in waiting  # has none
     assert (await client.get(f"/events/{event['id']}")).json()["confirmed"] == 1  # looking changed nothing
     cancelled = await client.post(link, headers=ANONYMOUS)
     assert cancelled.status_code == 303

@@ -4,3 +4,10 @@ document.addEventListener("DOMContentLoaded", () => {
   const summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 });
+
+// A form with data-confirm asks before it does what cannot be undone. The question sits in an attribute
+// (escaped once by the template, decoded once by the browser), so "O'Brien & Söhne" reads as typed.
+document.addEventListener("submit", (event) => {
+  const question = event.target instanceof HTMLFormElement ? event.target.dataset.confirm : undefined;
+  if (question && !window.confirm(question)) event.preventDefault();
+});
