@@ -218,16 +218,22 @@ def test_every_text_of_the_pages_is_translated() -> None:
     assert catalogue_problems([root / "templates", root / "entrypoints"], LOCALE_DIR) == []
 
 
-async def test_steps_offered_are_those_that_can_be_taken_and_the_irreversible_ones_ask(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def published_with(client: httpx.AsyncClient, name: str, email: str) -> str:
+    """An event planned and published through the staff pages, with one person registered; its page."""
     made = await client.post("/veranstaltungen/neu", data=form(), headers=HTML)
-    url = made.headers["location"]
+    url = str(made.headers["location"])
     assert (
         await client.post(f"{url}/veroeffentlichen", data={"version": "1"}, headers=HTML)
     ).status_code == 303
-    person = {"name": "Aylin Demir", "email": "aylin@verein.example"}
+    person = {"name": name, "email": email}
     assert (await client.post(f"{url}/anmeldungen", data=person, headers=HTML)).status_code == 303
+    return url
+
+
+async def test_steps_offered_are_those_that_can_be_taken_and_the_irreversible_ones_ask(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = await published_with(client, "Aylin Demir", "aylin@verein.example")
     weeks_ahead = (await client.get(url, headers=HTML)).text
     assert "Als stattgefunden abschließen" not in weeks_ahead  # weeks ahead there is nothing to complete
     assert "Die Anmeldung von Aylin Demir stornieren? Die Person bekommt eine E-Mail" in weeks_ahead
@@ -258,13 +264,7 @@ async def test_every_error_list_names_the_field_of_each_mistake(client: httpx.As
 
 
 async def test_a_question_before_cancelling_names_the_person_as_typed(client: httpx.AsyncClient) -> None:
-    made = await client.post("/veranstaltungen/neu", data=form(), headers=HTML)
-    url = made.headers["location"]
-    assert (
-        await client.post(f"{url}/veroeffentlichen", data={"version": "1"}, headers=HTML)
-    ).status_code == 303
-    person = {"name": "Siobhán O'Brien & Söhne", "email": "siobhan@verein.example"}
-    assert (await client.post(f"{url}/anmeldungen", data=person, headers=HTML)).status_code == 303
+    url = await published_with(client, "Siobhán O'Brien & Söhne", "siobhan@verein.example")
     page = (await client.get(url, headers=HTML)).text
     # escaped once for the attribute, so the browser's dialog reads "O'Brien & Söhne", not "&#39;"
     assert 'data-confirm="Die Anmeldung von Siobhán O&#39;Brien &amp; Söhne stornieren?' in page
