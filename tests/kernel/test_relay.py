@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -92,7 +93,11 @@ async def test_a_relay_killed_mid_batch_loses_nothing_and_its_duplicates_are_dro
             await uow.save(counter)
     assert await outbox_size(engine) == total
 
-    # One batch holds every row: whenever the kill comes after the first ack, it is in the middle of it.
+    # One batch holds every row. The test holds SQLite's write lock meanwhile: the relay reads and publishes
+    # (WAL readers are not blocked) but cannot delete what was acknowledged, so the kill comes in the middle
+    # of the batch however fast the machine is (a race with the delete made this flaky when it was quick).
+    lock = sqlite3.connect(tmp_path / "relay.sqlite3", isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
     worker = subprocess.Popen(  # noqa: ASYNC220 - a real process, so that it can be killed
         [sys.executable, "-m", "tests.kernel.relay_worker", url, nats_server.url, str(total)],
         cwd=ROOT,
@@ -103,6 +108,8 @@ async def test_a_relay_killed_mid_batch_loses_nothing_and_its_duplicates_are_dro
     finally:
         worker.kill()
         worker.wait()
+        lock.rollback()
+        lock.close()
     published_before_kill = await stream_count(nats_server.url, "IKMO_KERNEL")
     assert published_before_kill > 0
     assert await outbox_size(engine) == total, "the kill came after the batch was acknowledged"
