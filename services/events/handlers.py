@@ -304,7 +304,9 @@ async def correct_registration(
     """Staff put right a registrant's details; a corrected address gets the confirmation again (it has
     the personal link). A newly chosen organisation must be active in the directory; the one the
     registration had keeps its place even if archived since. Sent with the version the person saw, it is
-    refused (never retried) when the event moved on since. Returns what changed."""
+    refused (never retried) when the event moved on since. A new secret for the personal link is made
+    here as in `register`; the aggregate takes it only when the address changes. Returns what changed."""
+    cmd = replace(cmd, cancel_token=secrets.token_urlsafe(32))
 
     async def attempt() -> tuple[Event, list[str]]:
         async with uow_factory() as uow:

@@ -232,10 +232,13 @@ class CalendarProjection:
                 )
                 await self._recount(conn, recorded)
             case "corrected":  # sealed as in the log, like the values it replaces
+                corrected = {"name": data["name"], "email": data["email"], "phone": data.get("phone")}
+                if data.get("cancel_token_hash"):  # a new address got a new link: the old one finds nothing
+                    corrected["cancel_token_hash"] = data["cancel_token_hash"]
                 await conn.execute(
                     update(registrations)
                     .where(r.id == data["registration_id"])
-                    .values(name=data["name"], email=data["email"], phone=data.get("phone"), changed_at=at)
+                    .values(**corrected, changed_at=at)
                 )
                 await self._touch(conn, recorded)
             case "organisation_corrected":

@@ -254,6 +254,14 @@ class RegistrationCorrected(RegistrantDetails):
 
     event_type = "ikmo.events.registration.corrected"
     changed: list[str] = Field(description="Which of name, email, phone changed")
+    cancel_token: str | None = personal(
+        default=None,
+        description="A new secret of the personal link, when the address changed: the mistyped address "
+        "(maybe a stranger's) had the old one; None when the link stays (and in events before this field)",
+    )
+    cancel_token_hash: str | None = Field(
+        default=None, description="SHA-256 of the new token, when there is one: the old link finds nothing"
+    )
 
 
 class RegistrationOrganisationCorrected(DomainEvent):

@@ -93,12 +93,15 @@ class CorrectRegistration:
     """Staff correct who registered: only the named fields change (`CORRECTABLE`; None clears the phone
     or the organisation). The organisation arrives looked up, as in `Register`. `expected_version`: the
     event's version the person saw (their form, If-Match), so that of two corrections made at once the
-    later is refused instead of silently undoing the earlier; None means no check."""
+    later is refused instead of silently undoing the earlier; None means no check. `cancel_token`: a
+    fresh secret for the personal link (made by the handler, as for `Register`), taken when the address
+    changes, since the mistyped address, maybe a stranger's, was sent the old link."""
 
     event_id: str
     registration_id: str
     changes: Mapping[str, str | None]
     expected_version: int | None = None
+    cancel_token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         unknown = set(self.changes) - set(CORRECTABLE)

@@ -723,7 +723,15 @@ class Event(Aggregate):
         changed = [key for key, value in corrected.items() if getattr(registration, key) != value]
         ids = {"event_id": self.id, "registration_id": registration.id}
         if changed:
-            self._record(RegistrationCorrected(**ids, name=name, email=email, phone=phone, changed=changed))
+            # the old address (mistyped, maybe a stranger's) got the link: a new address gets a new one
+            link: dict[str, str] = {}
+            if "email" in changed:
+                if not cmd.cancel_token:
+                    raise ValueError("a new address needs a new secret for the personal link")
+                link = {"cancel_token": cmd.cancel_token, "cancel_token_hash": token_hash(cmd.cancel_token)}
+            self._record(
+                RegistrationCorrected(**ids, name=name, email=email, phone=phone, changed=changed, **link)
+            )
         if organisation_id != registration.organisation_id:
             self._record(
                 RegistrationOrganisationCorrected(
@@ -982,6 +990,9 @@ class Event(Aggregate):
                 registration = self.registrations[event.registration_id]
                 registration.name, registration.email = event.name, event.email
                 registration.phone = event.phone
+                if event.cancel_token is not None and event.cancel_token_hash is not None:
+                    registration.cancel_token = event.cancel_token
+                    registration.cancel_token_hash = event.cancel_token_hash
             case RegistrationOrganisationCorrected():
                 self.registrations[event.registration_id].organisation_id = event.organisation_id
             case RegistrationAttended():

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.events import handlers
 from services.events.domain.commands import CorrectRegistration
-from services.events.domain.model import Event
+from services.events.domain.model import Event, token_hash
 from services.events.domain.notices import NoticeKind, notices_for
 from services.events.projections import CalendarProjection
 from services.events.tests.conftest import Directory, seminar
@@ -29,6 +29,7 @@ from services.events.tests.test_certificate import text_of
 from services.events.tests.test_demo_and_rebuild import snapshot
 from services.events.tests.test_domain import BEFORE, person
 from services.events.tests.test_domain import published as published_event
+from services.events.tests.test_public import link_of
 from shared.auth.principal import Role
 from shared.contracts.events import (
     CancelledBy,
@@ -37,6 +38,7 @@ from shared.contracts.events import (
 )
 from shared.domain import DomainEvent
 from shared.errors import DomainRuleViolation, InvalidInput, NotFound
+from shared.personal import personal_fields
 from shared.platform.natsserver import NatsServer
 from shared.projections import rebuild
 from shared.store import EventStore
@@ -55,7 +57,9 @@ def with_two() -> Event:
 
 
 def correct(event: Event, registration_id: str = "r1", **changes: str | None) -> list[str]:
-    return event.correct_registration(CorrectRegistration("e1", registration_id, changes))
+    """As the handler does it: with a fresh secret for the link, taken only if the address changes."""
+    fresh = f"neu-{registration_id}-{len(event.pending_events)}"
+    return event.correct_registration(CorrectRegistration("e1", registration_id, changes, cancel_token=fresh))
 
 
 # -- the rules, in the aggregate ----------------------------------------------------------------------------
@@ -82,6 +86,28 @@ def _history(event: Event) -> list[DomainEvent]:
     fresh.register(person(1), BEFORE)
     fresh.register(person(2), BEFORE)
     return [*fresh.pending_events, *event.pending_events]
+
+
+def test_a_new_address_gets_a_new_link_and_the_old_one_finds_nothing_a_new_name_keeps_it() -> None:
+    event = with_two()
+    old = event.registrations["r1"].cancel_token
+    correct(event, name="Person Eins")
+    assert event.registrations["r1"].cancel_token == old  # the address had the link already
+    assert event.registration_by_token(old) is event.registrations["r1"]
+    correct(event, email=CORRECTED_EMAIL)
+    named, moved = event.pending_events
+    assert isinstance(named, RegistrationCorrected) and named.cancel_token is None
+    assert named.cancel_token_hash is None
+    assert isinstance(moved, RegistrationCorrected) and moved.cancel_token
+    assert moved.cancel_token_hash == token_hash(moved.cancel_token)
+    assert "cancel_token" in personal_fields(RegistrationCorrected)  # sealed like the first token
+    assert event.registration_by_token(old) is None  # the mistyped address's link finds nothing
+    assert event.registration_by_token(moved.cancel_token) is event.registrations["r1"]
+    again = Event.rebuild("e1", _history(event))
+    assert again.registration_by_token(old) is None
+    assert again.registration_by_token(moved.cancel_token) is again.registrations["r1"]
+    with pytest.raises(ValueError, match="new secret"):  # the handler always hands one in
+        event.correct_registration(CorrectRegistration("e1", "r2", {"email": "zwei@verein.example"}))
 
 
 def test_nothing_is_recorded_when_nothing_changed() -> None:
@@ -227,6 +253,40 @@ async def test_a_corrected_address_is_sent_the_confirmation_with_the_personal_li
     assert "/oeffentlich/anmeldung/" in theirs[0]["body"]
 
 
+async def test_after_a_new_address_only_the_new_link_opens_the_registration_after_a_new_name_the_old(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    event = await published(client)
+    first = (await register(client, event["id"], 1)).json()["registration_id"]
+    url = f"/events/{event['id']}/registrations/{first}"
+    old = await link_of(client, "person1@verein.example")
+    assert (await client.patch(url, json={"name": "Person Eins"})).status_code == 200
+    kept = await client.get(old)  # the name alone: the address had the link, it stays
+    assert kept.status_code == 200 and "Person Eins" in kept.text
+
+    assert (await client.patch(url, json={"name": CORRECTED, "email": CORRECTED_EMAIL})).status_code == 200
+    new = await link_of(client, CORRECTED_EMAIL)  # from the confirmation sent again
+    assert new != old
+    for what in (old, f"{old}/teilnahmebescheinigung.pdf"):
+        gone = await client.get(what)  # the mistyped address, maybe a stranger's, sees nothing more
+        assert gone.status_code == 404 and "nicht (mehr) gültig" in gone.text
+        assert CORRECTED not in gone.text and "Person Eins" not in gone.text
+    refused = await client.post(old)  # nor cancels
+    assert refused.status_code == 404
+    opened = await client.get(new)
+    assert opened.status_code == 200 and CORRECTED in opened.text
+
+    before = await snapshot(engine)
+    await rebuild(engine, EventStore(), CalendarProjection())
+    assert await snapshot(engine) == before
+    assert (await client.get(old)).status_code == 404
+    assert (await client.get(new)).status_code == 200
+    cancelled = await client.post(new)
+    assert cancelled.status_code == 303
+    people = (await client.get(f"/events/{event['id']}/registrations")).json()
+    assert people[0]["status"] == "cancelled"
+
+
 async def test_bad_input_is_a_422_per_field_and_nothing_is_appended(
     client: httpx.AsyncClient, engine: AsyncEngine, directory: Directory
 ) -> None:
@@ -343,7 +403,10 @@ async def test_the_corrected_details_are_sealed_at_rest_off_the_bus_and_rebuilt_
         "organisation_id": yaar,
         "previous_organisation_id": None,
     }
-    for secret in (CORRECTED, CORRECTED_EMAIL, "98765432", "Qasımova"):
+    new_link = await link_of(client, CORRECTED_EMAIL)
+    new_token = new_link.rsplit("/", 1)[-1]
+    assert all(new_token.encode() not in p and new_token not in str(h) for h, p in messages)
+    for secret in (CORRECTED, CORRECTED_EMAIL, "98765432", "Qasımova", new_token):
         assert await found_at_rest(secret, tmp_path, engine) == [], secret
 
     before = await snapshot(engine)
