@@ -4,35 +4,23 @@ run under uvicorn; an event with registrations and a waitlist is planned through
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
-import pytest
 from playwright.sync_api import Page
 
-from services.events.app import build_app
-from services.events.entrypoints import public_pages
+from services.events.tests.test_browser import servers
 from services.events.tests.test_pages import form
-from shared.platform.natsserver import NatsServer
 from shared.testing import (
     CHROMIUM,
     CHROMIUM_ARGS,
     needs_chromium,
-    service_with_sign_in,
     signed_in_phone,
     wider_than_the_screen,
 )
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture
-def servers(tmp_path: Path, nats_server: NatsServer) -> Iterator[tuple[str, str]]:
-    for limit in public_pages.LIMITS:
-        limit.reset()
-    with service_with_sign_in("events", build_app, tmp_path / "data", nats_server.url) as urls:
-        yield urls
+__all__ = ["servers"]  # the events service and its sign-in under uvicorn, as the main browser test has them
 
 
 def published_event(page: Page, service_url: str) -> str:
